@@ -1,0 +1,4 @@
+import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+
+/** Every migration, in order; listed explicitly so the app, the CLI and the tests load the same set. */
+export const MIGRATIONS = [InitialSchema1763800000000];

@@ -1,0 +1,18 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule, AppOptions } from './app.module';
+import { setupOpenApi } from './openapi';
+
+/** Builds the HTTP application exactly as production runs it; tests call this too. */
+export async function createApp(options: AppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    logger: options.logger,
+    bodyParser: false,
+  });
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.config.trustProxy);
+  app.useBodyParser('json', { limit: '1mb' });
+  setupOpenApi(app);
+  return app;
+}

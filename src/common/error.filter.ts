@@ -1,0 +1,80 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { AppLogger } from './app-logger';
+import { DomainError, ErrorCode, httpStatusFor } from './domain-error';
+
+export interface ErrorBody {
+  status: 'error';
+  failure_reason: ErrorCode;
+  message: string;
+  job_id?: string;
+  errors?: Record<string, string>;
+  error_id?: string;
+}
+
+/** Renders every error as SPEC's JSON body; anything unexpected becomes a 500 with an id that is logged. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: AppLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const error = this.toDomainError(exception);
+    const status = httpStatusFor(error.code);
+    const body: ErrorBody = { status: 'error', failure_reason: error.code, message: error.message };
+    if (error.options.jobId) body.job_id = error.options.jobId;
+    if (error.options.errors) body.errors = error.options.errors;
+    if (status >= 500 && !(exception instanceof DomainError)) {
+      body.error_id = randomUUID();
+      this.logger.event('error', 'http.unhandled_error', {
+        error_id: body.error_id,
+        message: exception instanceof Error ? exception.message : String(exception),
+        stack: exception instanceof Error ? exception.stack : undefined,
+      });
+    }
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    for (const [name, value] of Object.entries(error.options.headers ?? {})) {
+      response.setHeader(name, value);
+    }
+    response.status(status).json(body);
+  }
+
+  private toDomainError(exception: unknown): DomainError {
+    if (exception instanceof DomainError) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const bodyParserType = (exception as { type?: unknown } | null)?.type;
+    if (bodyParserType === 'entity.too.large') {
+      return new DomainError('payload_too_large', 'The request body is too large');
+    }
+    if (typeof bodyParserType === 'string') {
+      return new DomainError('invalid_request', 'The request body could not be read');
+    }
+    return new DomainError('internal', 'Internal server error');
+  }
+}
+
+function fromHttpException(exception: HttpException): DomainError {
+  const status = exception.getStatus() as HttpStatus;
+  switch (status) {
+    case HttpStatus.NOT_FOUND:
+      return new DomainError('not_found', 'No such route');
+    case HttpStatus.UNAUTHORIZED:
+      return new DomainError('unauthorized', 'Sign in first: a valid access token is required');
+    case HttpStatus.FORBIDDEN:
+      return new DomainError('forbidden', 'Not allowed');
+    case HttpStatus.PAYLOAD_TOO_LARGE:
+      return new DomainError('payload_too_large', 'The request body is too large');
+    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+      return new DomainError('unsupported_media_type', 'Unsupported content type');
+    case HttpStatus.TOO_MANY_REQUESTS:
+      return new DomainError('throttled', 'Too many requests');
+    default:
+      return status < 500
+        ? new DomainError('invalid_request', exception.message)
+        : new DomainError('internal', 'Internal server error');
+  }
+}

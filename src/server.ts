@@ -1,0 +1,56 @@
+import { INestApplication } from '@nestjs/common';
+import { createApp } from './app.factory';
+import { AppLogger } from './common/app-logger';
+import { loadConfig } from './config/app-config';
+import { resolveRuntimeSecrets } from './config/runtime-secrets';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+
+export interface RunningServer {
+  app: INestApplication;
+  /** Stops taking requests, closes the app, then the embedded PostgreSQL if we started one. */
+  stop(): Promise<void>;
+}
+
+/** Config → secrets → database → app → listen. Throws with one clear message on bad config. */
+export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const logger = new AppLogger(config.logLevel);
+  logger.redactValue(config.geminiApiKey);
+  logger.redactValue(config.turbotextApiKey);
+  const secrets = await resolveRuntimeSecrets(config);
+
+  const embedded = config.databaseUrl
+    ? undefined
+    : await EmbeddedPostgres.start(config.dataDir, (message) =>
+        logger.event('info', 'database.embedded', { message }),
+      );
+  const databaseUrl = config.databaseUrl ?? embedded!.url;
+
+  let app: INestApplication | undefined;
+  try {
+    app = await createApp({ config, secrets, databaseUrl, logger });
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
+  logger.event('info', 'server.started', {
+    port: config.port,
+    public_base_url: config.publicBaseUrl,
+    database: embedded ? 'embedded' : 'external',
+  });
+
+  let stopping: Promise<void> | undefined;
+  const running = app;
+  return {
+    app: running,
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.event('info', 'server.stopping');
+        await running.close();
+        await embedded?.stop();
+        logger.event('info', 'server.stopped');
+      })()),
+  };
+}

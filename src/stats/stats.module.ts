@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** Job statistics for the admin console. */
+@Module({})
+export class StatsModule {}
