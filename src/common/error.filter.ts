@@ -57,24 +57,20 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
+const FROM_HTTP_STATUS: Partial<Record<number, [ErrorCode, string]>> = {
+  [HttpStatus.NOT_FOUND]: ['not_found', 'No such route'],
+  [HttpStatus.UNAUTHORIZED]: ['unauthorized', 'Sign in first: a valid access token is required'],
+  [HttpStatus.FORBIDDEN]: ['forbidden', 'Not allowed'],
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ['payload_too_large', 'The request body is too large'],
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported_media_type', 'Unsupported content type'],
+  [HttpStatus.TOO_MANY_REQUESTS]: ['throttled', 'Too many requests'],
+};
+
 function fromHttpException(exception: HttpException): DomainError {
-  const status = exception.getStatus() as HttpStatus;
-  switch (status) {
-    case HttpStatus.NOT_FOUND:
-      return new DomainError('not_found', 'No such route');
-    case HttpStatus.UNAUTHORIZED:
-      return new DomainError('unauthorized', 'Sign in first: a valid access token is required');
-    case HttpStatus.FORBIDDEN:
-      return new DomainError('forbidden', 'Not allowed');
-    case HttpStatus.PAYLOAD_TOO_LARGE:
-      return new DomainError('payload_too_large', 'The request body is too large');
-    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
-      return new DomainError('unsupported_media_type', 'Unsupported content type');
-    case HttpStatus.TOO_MANY_REQUESTS:
-      return new DomainError('throttled', 'Too many requests');
-    default:
-      return status < 500
-        ? new DomainError('invalid_request', exception.message)
-        : new DomainError('internal', 'Internal server error');
-  }
+  const status = exception.getStatus();
+  const known = FROM_HTTP_STATUS[status];
+  if (known) return new DomainError(known[0], known[1]);
+  return status < 500
+    ? new DomainError('invalid_request', exception.message)
+    : new DomainError('internal', 'Internal server error');
 }
