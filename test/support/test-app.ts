@@ -34,7 +34,7 @@ export interface ApiResponse<T = any> {
 
 export interface RequestOptions {
   json?: unknown;
-  body?: BodyInit;
+  body?: RequestInit['body'];
   token?: string;
   headers?: Record<string, string>;
 }
