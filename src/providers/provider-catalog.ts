@@ -4,13 +4,19 @@ export const PROVIDER_IDS: readonly ProviderId[] = ['gemini', 'turbotext'];
 
 export type JsonSchema = Record<string, unknown>;
 
+export const TEMPLATE_KINDS = ['style', 'base', 'background', 'reference', 'overlay'] as const;
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
+
 export interface OperationSpec {
   id: string;
   name: string;
   /** Template kinds a slot must bind before this operation can run. */
-  requiredTemplates: string[];
-  /** Template kinds it also accepts. */
-  optionalTemplates: string[];
+  requiredTemplates: TemplateKind[];
+  /** Template kinds it also accepts; anything else is refused when a slot is saved. */
+  optionalTemplates: TemplateKind[];
+  /** Turbotext methods take one image URL per role, so a second binding would be silently ignored. */
+  maxTemplatesPerKind: number | null;
+  /** Always `additionalProperties: false`: a misspelt key must not be dropped silently. */
   settingsSchema: JsonSchema;
 }
 
@@ -34,7 +40,6 @@ export const ASPECT_RATIOS = [
   '21:9',
 ] as const;
 export const OUTPUT_FORMATS = ['input', 'jpeg', 'png', 'webp'] as const;
-export const TEMPLATE_KINDS = ['style', 'base', 'background', 'reference', 'overlay'] as const;
 
 const output = {
   output_format: {
@@ -83,6 +88,7 @@ export const PROVIDER_CATALOG: readonly ProviderSpec[] = [
         name: 'Редактирование по промпту',
         requiredTemplates: [],
         optionalTemplates: [...TEMPLATE_KINDS],
+        maxTemplatesPerKind: null,
         settingsSchema: schema(
           {
             prompt: prompt(true),
@@ -105,6 +111,7 @@ export const PROVIDER_CATALOG: readonly ProviderSpec[] = [
         name: 'Перенос стиля',
         requiredTemplates: ['style'],
         optionalTemplates: [],
+        maxTemplatesPerKind: 1,
         settingsSchema: schema({ prompt: prompt(false), ...output }),
       },
       {
@@ -112,6 +119,7 @@ export const PROVIDER_CATALOG: readonly ProviderSpec[] = [
         name: 'Перенос лица',
         requiredTemplates: ['base'],
         optionalTemplates: [],
+        maxTemplatesPerKind: 1,
         settingsSchema: schema({
           face_restore: { type: 'boolean', title: 'Восстановление лица', default: true },
           ...output,
@@ -122,6 +130,7 @@ export const PROVIDER_CATALOG: readonly ProviderSpec[] = [
         name: 'Редактирование по промпту',
         requiredTemplates: [],
         optionalTemplates: [],
+        maxTemplatesPerKind: 1,
         settingsSchema: schema(
           {
             prompt: prompt(true),
@@ -143,6 +152,10 @@ export const PROVIDER_CATALOG: readonly ProviderSpec[] = [
     ],
   },
 ];
+
+export function isTemplateKind(value: string): value is TemplateKind {
+  return (TEMPLATE_KINDS as readonly string[]).includes(value);
+}
 
 export function findProvider(id: string): ProviderSpec | undefined {
   return PROVIDER_CATALOG.find((provider) => provider.id === id);
