@@ -72,7 +72,7 @@ describe('server on the embedded PostgreSQL', () => {
     await client.connect();
     const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM slot');
     await client.end();
-    expect(Number(rows[0]!.count)).toBe(15);
+    expect(Number(rows[0].count)).toBe(15);
 
     expect(await first.kill('SIGTERM')).toBe(0);
     expect(existsSync(path.join(EmbeddedPostgres.pgdata(dataDir), 'postmaster.pid'))).toBe(false);

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppLogger } from '../common/app-logger';
-import { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import {
   AdminAccount,

@@ -6,7 +6,7 @@ import { AppLogger } from '../common/app-logger';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { hashPassword, verifyPassword } from '../common/password-hash';
-import { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import { AdminAccounts } from './admin-accounts.service';
 import { AdminAccount } from './credentials-file';

@@ -4,7 +4,7 @@ import { AuditEntry } from '../audit/audit.repository';
 import { AppLogger } from '../common/app-logger';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import { RuntimeSecrets } from '../config/runtime-secrets';
 import { PROVIDER_IDS, ProviderId } from '../providers/provider-catalog';
