@@ -1,17 +1,31 @@
 import { Module } from '@nestjs/common';
 import { SettingsModule } from '../settings/settings.module';
+import { GeminiDriver } from './gemini/gemini.driver';
+import type { ProviderDriver } from './provider-driver';
+import { PROVIDER_DRIVERS } from './provider-driver';
+import { ProviderRegistry } from './provider-registry';
 import { ProvidersController } from './providers.controller';
 import { ProvidersService } from './providers.service';
 import { SlotSettingsValidator } from './slot-settings-validator';
 
 /**
- * The provider catalogue and the checks built on it. The drivers join this module behind the
- * `ProviderDriver` token (provider-driver.ts, gemini/, turbotext/) and are exported from here too.
+ * The provider catalogue, the checks built on it, and the drivers: each one is listed under the
+ * `PROVIDER_DRIVERS` token, which `ProviderRegistry` resolves per slot.
  */
 @Module({
   imports: [SettingsModule],
   controllers: [ProvidersController],
-  providers: [ProvidersService, SlotSettingsValidator],
-  exports: [SlotSettingsValidator],
+  providers: [
+    ProvidersService,
+    SlotSettingsValidator,
+    GeminiDriver,
+    {
+      provide: PROVIDER_DRIVERS,
+      useFactory: (...drivers: ProviderDriver[]) => drivers,
+      inject: [GeminiDriver],
+    },
+    ProviderRegistry,
+  ],
+  exports: [SlotSettingsValidator, ProviderRegistry, GeminiDriver],
 })
 export class ProvidersModule {}

@@ -1,0 +1,221 @@
+/**
+ * Gemini's REST protocol (`models/{model}:generateContent`), as pure functions: the request body, and the
+ * mapping of answers to a ProviderResult or a typed ProviderError. The driver only adds HTTP around them.
+ */
+import { ASPECT_RATIOS } from '../provider-catalog';
+import type { ProviderImage, ProviderResult } from '../provider-driver';
+import { ProviderError } from '../provider-driver';
+
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+
+/**
+ * Sent before every slot prompt: guests must recognise themselves, whatever the admin's prompt asks for
+ * (SPEC §1).
+ */
+export const FACE_PRESERVING_INSTRUCTION =
+  'Edit the first image, a photo of real people. Keep every person exactly as they are: the same face, ' +
+  'identity, facial features, expression, skin tone, hair, body and pose. Do not add, remove or swap people. ' +
+  'Change only the background, style or surroundings, as asked below. Any further images are references ' +
+  'for that change.';
+
+/** Longer provider texts are cut: they end up on the job row and in the admin console. */
+export const PROVIDER_MESSAGE_MAX_CHARS = 500;
+
+/** Gemini reports a finished answer with this reason; anything else without an image is a refusal. */
+const FINISHED = 'STOP';
+/** Our reason for an answer that finished normally but holds only text (in practice, a refusal). */
+export const NO_IMAGE = 'NO_IMAGE';
+
+const STRICT_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export interface GeminiRequestInput {
+  photo: ProviderImage;
+  templates: readonly ProviderImage[];
+  prompt: string;
+  aspectRatio: string;
+}
+
+/** The JSON body of a generateContent call: photo, templates in order, then instruction and prompt. */
+export function buildRequestBody(input: GeminiRequestInput): string {
+  const image = (item: ProviderImage) => ({
+    inlineData: { mimeType: item.mimeType, data: item.bytes.toString('base64') },
+  });
+  return JSON.stringify({
+    contents: [
+      {
+        role: 'user',
+        parts: [
+          image(input.photo),
+          ...input.templates.map(image),
+          { text: `${FACE_PRESERVING_INSTRUCTION}\n\n${input.prompt}` },
+        ],
+      },
+    ],
+    generationConfig: {
+      responseModalities: ['IMAGE'],
+      imageConfig: { aspectRatio: input.aspectRatio },
+    },
+  });
+}
+
+/**
+ * The supported ratio closest to a photo's, compared in log space so that 2:1 and 1:2 are as far from
+ * 1:1 as each other. Asking for it keeps the answer fitting the booth's print layout (SPEC §4).
+ */
+export function nearestAspectRatio(width: number, height: number): AspectRatio {
+  if (!(width > 0 && height > 0 && Number.isFinite(width) && Number.isFinite(height))) {
+    throw new RangeError(`Image dimensions must be positive, got ${width}x${height}`);
+  }
+  const target = Math.log(width / height);
+  let best: AspectRatio = ASPECT_RATIOS[0];
+  let bestDistance = Infinity;
+  for (const ratio of ASPECT_RATIOS) {
+    const [w, h] = ratio.split(':').map(Number) as [number, number];
+    const distance = Math.abs(Math.log(w / h) - target);
+    if (distance < bestDistance) {
+      best = ratio;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Maps a 2xx answer. The image is the first inline data part of the first candidate; without one, a
+ * stated reason other than STOP (or a prompt block) is `blocked`, a text-only answer is `blocked` with
+ * `NO_IMAGE` (models refuse in words), and an answer holding nothing at all is `bad_response`.
+ */
+export function readGenerateContentResponse(
+  text: string,
+  model: string,
+  secret: string,
+): ProviderResult {
+  const body = record(parseJson(text));
+  if (!body) throw badResponse('Gemini answered something that is not a JSON object');
+
+  const candidate = record(list(body.candidates)[0]);
+  const finishReason = nonEmpty(candidate?.finishReason);
+  const parts = list(record(candidate?.content)?.parts).map(record);
+  const inlineData = parts.map((part) => record(part?.inlineData)).find(Boolean);
+
+  if (inlineData) {
+    const mimeType = nonEmpty(inlineData.mimeType);
+    if (!mimeType?.startsWith('image/')) {
+      throw badResponse(`Gemini's inline data is not an image (${mimeType ?? 'no MIME type'})`);
+    }
+    return {
+      bytes: decodeBase64(inlineData.data),
+      mimeType,
+      usage: usage(body, model),
+      finishReason,
+    };
+  }
+
+  const feedback = record(body.promptFeedback);
+  const blockReason = nonEmpty(feedback?.blockReason);
+  if (blockReason) {
+    throw blocked(blockReason, feedback?.blockReasonMessage, secret, 'Gemini blocked the prompt');
+  }
+  if (finishReason && finishReason !== FINISHED) {
+    throw blocked(finishReason, candidate?.finishMessage, secret, 'Gemini returned no image');
+  }
+  const answer = parts
+    .map((part) => nonEmpty(part?.text))
+    .filter(Boolean)
+    .join('\n');
+  if (answer) throw blocked(NO_IMAGE, answer, secret, 'Gemini answered with text only');
+  throw badResponse('Gemini answered without an image or a reason');
+}
+
+/**
+ * Maps a non-2xx answer (`{"error":{"code","message","status","details"}}`). Only 429s short of a daily
+ * quota and 5xx are worth another attempt inside the booth's deadline.
+ */
+export function readErrorResponse(httpStatus: number, text: string, secret: string): ProviderError {
+  const error = record(record(parseJson(text))?.error);
+  const status = nonEmpty(error?.status);
+  const providerMessage = clean(error?.message, secret);
+  const details = { httpStatus, providerMessage };
+  const summary = `Gemini answered HTTP ${httpStatus}${status ? ` ${status}` : ''}`;
+
+  if (httpStatus === 429) {
+    const daily = isDailyQuota(error?.details, providerMessage);
+    return new ProviderError('quota', daily ? `${summary} (daily quota)` : summary, {
+      ...details,
+      retryable: !daily,
+    });
+  }
+  if (httpStatus >= 500) {
+    return new ProviderError('provider_unavailable', summary, { ...details, retryable: true });
+  }
+  return new ProviderError('provider_error', summary, { ...details, retryable: false });
+}
+
+/** Removes the key wherever it appears and cuts the text to what the job row keeps. */
+export function clean(value: unknown, secret: string): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const safe = secret ? text.split(secret).join('[redacted]') : text;
+  return safe.length > PROVIDER_MESSAGE_MAX_CHARS
+    ? `${safe.slice(0, PROVIDER_MESSAGE_MAX_CHARS - 1)}…`
+    : safe;
+}
+
+function isDailyQuota(details: unknown, message: string | undefined): boolean {
+  const quotaIds = list(details).flatMap((detail) =>
+    list(record(detail)?.violations).map((violation) => nonEmpty(record(violation)?.quotaId)),
+  );
+  return quotaIds.some((id) => id?.includes('PerDay')) || /per[\s_-]?day/i.test(message ?? '');
+}
+
+/** Buffer.from skips characters that are not base64, so the text is checked strictly first. */
+function decodeBase64(value: unknown): Buffer {
+  if (typeof value !== 'string' || value.length % 4 !== 0 || !STRICT_BASE64.test(value)) {
+    throw badResponse("Gemini's image data is not valid base64");
+  }
+  return Buffer.from(value, 'base64');
+}
+
+function usage(body: Record<string, unknown>, model: string): Record<string, unknown> {
+  const metadata = record(body.usageMetadata);
+  const out: Record<string, unknown> = {};
+  for (const key of ['promptTokenCount', 'candidatesTokenCount', 'totalTokenCount']) {
+    if (typeof metadata?.[key] === 'number') out[key] = metadata[key];
+  }
+  out.model = model;
+  return out;
+}
+
+function blocked(reason: string, message: unknown, secret: string, summary: string): ProviderError {
+  return new ProviderError('blocked', `${summary} (${reason})`, {
+    retryable: false,
+    finishReason: reason,
+    providerMessage: clean(message, secret),
+  });
+}
+
+function badResponse(message: string): ProviderError {
+  return new ProviderError('bad_response', message, { retryable: false });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
