@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions } from './app.module';
+import { IngestPreflight } from './ingest/ingest-preflight';
 import { setupOpenApi } from './openapi';
 
 /** Builds the HTTP application exactly as production runs it; tests call this too. */
@@ -13,6 +14,8 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   app.disable('x-powered-by');
   app.set('trust proxy', options.config.trustProxy);
   app.useBodyParser('json', { limit: '1mb' });
+  // Decides `Expect: 100-continue` for ingest routes from the URL and headers (404/413 early).
+  app.get(IngestPreflight).attach(app.getHttpServer());
   setupOpenApi(app);
   return app;
 }

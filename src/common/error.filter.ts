@@ -22,9 +22,7 @@ export class ErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const error = this.toDomainError(exception);
     const status = httpStatusFor(error.code);
-    const body: ErrorBody = { status: 'error', failure_reason: error.code, message: error.message };
-    if (error.options.jobId) body.job_id = error.options.jobId;
-    if (error.options.errors) body.errors = error.options.errors;
+    const body = errorBody(error);
     if (status >= 500 && !(exception instanceof DomainError)) {
       body.error_id = randomUUID();
       this.logger.event('error', 'http.unhandled_error', {
@@ -55,6 +53,14 @@ export class ErrorFilter implements ExceptionFilter {
     }
     return new DomainError('internal', 'Internal server error');
   }
+}
+
+/** SPEC's error body for a DomainError; also used where a response is written outside Nest. */
+export function errorBody(error: DomainError): ErrorBody {
+  const body: ErrorBody = { status: 'error', failure_reason: error.code, message: error.message };
+  if (error.options.jobId) body.job_id = error.options.jobId;
+  if (error.options.errors) body.errors = error.options.errors;
+  return body;
 }
 
 const FROM_HTTP_STATUS: Partial<Record<number, [ErrorCode, string]>> = {

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { DomainError, httpStatusFor } from '../common/domain-error';
+import { errorBody } from '../common/error.filter';
+import { RuntimeSettings, SettingsService } from '../settings/settings.service';
+import { slotNotFound, SLOT_ID_PATTERN } from '../slots/slots.errors';
+import { SlotRecord, SlotsRepository } from '../slots/slots.repository';
+
+export interface Preflight {
+  slot: SlotRecord;
+  settings: RuntimeSettings;
+}
+
+const INGEST_PATH = /^\/(?:api\/)?ingest\/([^/?#]+)\/?(?:[?#]|$)/;
+const PREFLIGHT = Symbol('photochanger:preflight');
+
+type CheckedRequest = IncomingMessage & { [PREFLIGHT]?: Promise<Preflight> };
+
+/**
+ * The checks SPEC §4 decides from the URL and headers alone — unknown slot (404), declared size
+ * over the limit (413) — made before a byte of the body is read.
+ */
+@Injectable()
+export class IngestPreflight {
+  constructor(
+    private readonly slots: SlotsRepository,
+    private readonly settings: SettingsService,
+  ) {}
+
+  /** Runs the checks once per request (the 100-continue hook may already have). */
+  check(request: IncomingMessage, slotId: string): Promise<Preflight> {
+    const checked = request as CheckedRequest;
+    return (checked[PREFLIGHT] ??= this.run(slotId, request.headers['content-length']));
+  }
+
+  /**
+   * Answers `Expect: 100-continue` for ingest routes only after the checks pass, so a booth
+   * posting to a wrong slot or a too-large photo is refused before it uploads anything.
+   */
+  attach(server: Server): void {
+    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+      const slotId = INGEST_PATH.exec(request.url ?? '')?.[1];
+      const proceed = (): void => {
+        response.writeContinue();
+        server.emit('request', request, response);
+      };
+      if (request.method !== 'POST' || slotId === undefined) return proceed();
+      this.check(request, decodeURIComponentSafe(slotId)).then(proceed, (error: unknown) => {
+        const refusal =
+          error instanceof DomainError
+            ? error
+            : new DomainError('internal', 'Internal server error');
+        response.writeHead(httpStatusFor(refusal.code), {
+          'content-type': 'application/json; charset=utf-8',
+          connection: 'close',
+          ...refusal.options.headers,
+        });
+        response.end(JSON.stringify(errorBody(refusal)));
+      });
+    });
+  }
+
+  private async run(slotId: string, contentLength: string | undefined): Promise<Preflight> {
+    const slot = SLOT_ID_PATTERN.test(slotId) ? await this.slots.findById(slotId) : null;
+    if (!slot) throw slotNotFound(slotId);
+    const settings = await this.settings.getRuntimeSettings();
+    const declared = Number(contentLength);
+    // The multipart envelope around the photo is small: allow 64 KiB for it.
+    if (Number.isFinite(declared) && declared > settings.maxUploadMb * 1024 * 1024 + 64 * 1024) {
+      throw new DomainError(
+        'payload_too_large',
+        `The photo is larger than the ${settings.maxUploadMb} MB limit`,
+        { headers: { Connection: 'close' } },
+      );
+    }
+    return { slot, settings };
+  }
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,362 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { AppLogger } from '../common/app-logger';
+import { Clock } from '../common/clock';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.tokens';
+import { ImageProcessor, ResultNotImageError } from '../media/image-processor';
+import { ResultStore } from '../media/result-store';
+import {
+  ImageMime,
+  ProviderDriver,
+  ProviderError,
+  ProviderImage,
+  ProviderResult,
+} from '../providers/provider-driver';
+import type { RuntimeSettings } from '../settings/settings.service';
+import type { SlotRecord } from '../slots/slots.repository';
+import { Deadline, JobAborted } from './deadline';
+import type { JobEntity, JobStatus } from './job.entity';
+import { FailedResult, JobsRepository } from './jobs.repository';
+import { ProviderLimiter } from './provider-limiter';
+import { RunningJobs } from './running-jobs';
+
+/** A retry or the fallback model is tried only while this much time remains (SPEC §4). */
+export const MIN_TIME_FOR_RETRY_MS = 15_000;
+
+export interface RunRequest {
+  job: JobEntity;
+  slot: SlotRecord;
+  settings: RuntimeSettings;
+  photo: ProviderImage;
+  inputMimeType: ImageMime;
+  driver: ProviderDriver;
+  apiKey: string;
+  deadline: Deadline;
+}
+
+export interface JobAnswer {
+  jobId: string;
+  bytes: Buffer;
+  mimeType: ImageMime;
+  resultUrl: string;
+  deduplicated: boolean;
+}
+
+interface ProviderOutcome {
+  result: ProviderResult;
+  model: string | null;
+  providerDurationMs: number;
+}
+
+/**
+ * Runs one admitted job to its end: provider attempts under the deadline, the answer in the
+ * booth's format, the files, the final status. Whatever happens, the job row ends final.
+ */
+@Injectable()
+export class JobRunner {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly running: RunningJobs,
+    private readonly limiter: ProviderLimiter,
+    private readonly images: ImageProcessor,
+    private readonly store: ResultStore,
+    private readonly clock: Clock,
+    private readonly logger: AppLogger,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async run(request: RunRequest): Promise<JobAnswer> {
+    const { job, deadline } = request;
+    this.running.add(job.id, deadline);
+    let providerDurationMs: number | null = null;
+    let model: string | null = job.model;
+    try {
+      await this.jobs.markProcessing(job.id);
+      // The work goes on in the background if the deadline fires first; its final update is
+      // conditional on the job still running, so a late answer can never overwrite the timeout.
+      const work = this.produce(request, (outcome) => {
+        providerDurationMs = outcome.providerDurationMs;
+        model = outcome.model;
+      });
+      work.catch(() => undefined);
+      return await deadline.race(work);
+    } catch (error) {
+      const outcome = await this.fail(request, error, { providerDurationMs, model });
+      if (outcome instanceof DomainError) throw outcome;
+      return outcome;
+    } finally {
+      this.running.remove(job.id);
+      deadline.dispose();
+    }
+  }
+
+  /** The stored answer of a completed job, for exact retries. */
+  async storedAnswer(job: JobEntity, deduplicated = true): Promise<JobAnswer> {
+    if (!job.resultPath || !job.resultMimeType) {
+      throw new DomainError('internal', 'The stored result is missing', { jobId: job.id });
+    }
+    return {
+      jobId: job.id,
+      bytes: await readFile(this.store.resolve(job.resultPath)),
+      mimeType: job.resultMimeType as ImageMime,
+      resultUrl: this.resultUrl(job.id),
+      deduplicated,
+    };
+  }
+
+  resultUrl(jobId: string): string {
+    return `${this.config.publicBaseUrl}/public/results/${jobId}`;
+  }
+
+  private async produce(
+    request: RunRequest,
+    onProviderDone: (outcome: ProviderOutcome) => void,
+  ): Promise<JobAnswer> {
+    const { job, slot, settings, deadline } = request;
+    const outcome = await this.callProvider(request);
+    onProviderDone(outcome);
+
+    const rendered = await this.images.renderResult(outcome.result.bytes, {
+      format: outputMime(slot.settings.output_format, request.inputMimeType),
+      longEdgePx: numberSetting(slot.settings.output_long_edge_px),
+      maxPixels: settings.maxInputMegapixels * 1_000_000,
+    });
+    deadline.signal.throwIfAborted();
+    const preview = await this.images.preview(rendered.bytes);
+    const stored = await this.store.save(slot.id, job.id, rendered, preview);
+
+    const finishedAt = this.clock.now();
+    const completed = await this.jobs.complete(job.id, {
+      finishedAt,
+      durationMs: finishedAt.getTime() - job.startedAt.getTime(),
+      providerDurationMs: outcome.providerDurationMs,
+      model: outcome.model,
+      resultPath: stored.path,
+      resultMimeType: rendered.mimeType,
+      resultSizeBytes: stored.sizeBytes,
+      resultChecksum: stored.sha256,
+      resultWidth: rendered.width,
+      resultHeight: rendered.height,
+      resultExpiresAt: new Date(finishedAt.getTime() + settings.resultTtlHours * 3_600_000),
+      usage: outcome.result.usage ?? null,
+    });
+    if (!completed) {
+      // Cancelled or timed out while the files were written: they must not outlive the job.
+      await this.store.remove(slot.id, job.id);
+      throw deadline.signal.aborted
+        ? (deadline.signal.reason as Error)
+        : new JobAborted('cancelled');
+    }
+    this.logger.event('info', 'ingest.completed', {
+      job_id: job.id,
+      slot_id: slot.id,
+      source: job.source,
+      status: 'completed',
+      duration_ms: finishedAt.getTime() - job.startedAt.getTime(),
+      provider_duration_ms: outcome.providerDurationMs,
+      model: outcome.model,
+      result_bytes: stored.sizeBytes,
+    });
+    return {
+      jobId: job.id,
+      bytes: rendered.bytes,
+      mimeType: rendered.mimeType,
+      resultUrl: this.resultUrl(job.id),
+      deduplicated: false,
+    };
+  }
+
+  /** The primary call, one retry, then the fallback model — each only with 15 s left. */
+  private async callProvider(request: RunRequest): Promise<ProviderOutcome> {
+    const { job, slot, settings, driver, deadline } = request;
+    const provider = driver.provider;
+    const attempts = driver.attempts(slot.settings);
+    let lastError: unknown = new ProviderError('provider_error', 'The provider was not called');
+    let spentMs = 0;
+    for (const [index, attempt] of attempts.entries()) {
+      if (index > 0 && deadline.remainingMs() < MIN_TIME_FOR_RETRY_MS) break;
+      const started = Date.now();
+      try {
+        const result = await this.limiter.run(
+          provider,
+          settings.providerConcurrency[provider],
+          deadline.signal,
+          () => {
+            return driver.process(
+              {
+                jobId: job.id,
+                slotId: slot.id,
+                operation: slot.operation ?? '',
+                settings: slot.settings,
+                photo: request.photo,
+                templates: [],
+                apiKey: request.apiKey,
+                model: attempt.model,
+                deadlineAt: new Date(deadline.deadlineAt),
+                publicMediaUrl: () =>
+                  Promise.reject(new Error(`${provider} media links are not available yet`)),
+                onProviderReference: (reference) =>
+                  void this.jobs.setProviderReference(job.id, reference).catch(() => undefined),
+              },
+              deadline.signal,
+            );
+          },
+        );
+        spentMs += Date.now() - started;
+        return { result, model: attempt.model ?? null, providerDurationMs: spentMs };
+      } catch (error) {
+        spentMs += Date.now() - started;
+        if (!(error instanceof ProviderError) || !error.retryable || deadline.signal.aborted) {
+          throw error;
+        }
+        lastError = error;
+        this.logger.event('warn', 'provider.retry', {
+          job_id: job.id,
+          slot_id: slot.id,
+          provider,
+          attempt: index + 1,
+          model: attempt.model,
+          failure_reason: error.reason,
+          http_status: error.details.httpStatus,
+        });
+      }
+    }
+    throw lastError;
+  }
+
+  /** Finalises the job for `error` and returns what the booth is answered. */
+  private async fail(
+    request: RunRequest,
+    error: unknown,
+    measured: { providerDurationMs: number | null; model: string | null },
+  ): Promise<DomainError | JobAnswer> {
+    const { job, slot } = request;
+    const outcome = classify(error);
+    const finishedAt = this.clock.now();
+    const failed: FailedResult = {
+      status: outcome.status,
+      failureReason: outcome.reason,
+      finishedAt,
+      durationMs: finishedAt.getTime() - job.startedAt.getTime(),
+      providerDurationMs: measured.providerDurationMs,
+      model: measured.model,
+      providerFinishReason:
+        error instanceof ProviderError ? (error.details.finishReason ?? null) : null,
+      providerMessage:
+        error instanceof ProviderError ? (error.details.providerMessage ?? null) : null,
+    };
+    const recorded = outcome.status === 'cancelled' ? true : await this.jobs.fail(job.id, failed);
+    if (!recorded) {
+      // Someone finished the job first (the result landed a moment before the deadline).
+      const current = await this.jobs.findById(job.id);
+      if (current?.status === 'completed') return this.storedAnswer(current, false);
+    }
+    const errorId = outcome.code === 'internal' ? randomUUID() : undefined;
+    this.logger.event(outcome.code === 'internal' ? 'error' : 'warn', 'ingest.failed', {
+      job_id: job.id,
+      slot_id: slot.id,
+      source: job.source,
+      status: outcome.status,
+      failure_reason: outcome.reason,
+      duration_ms: failed.durationMs,
+      provider_duration_ms: measured.providerDurationMs,
+      provider_finish_reason: failed.providerFinishReason,
+      error_id: errorId,
+      error: outcome.code === 'internal' && error instanceof Error ? error.message : undefined,
+    });
+    return new DomainError(outcome.code, outcome.message, { jobId: job.id });
+  }
+}
+
+interface Classified {
+  status: Exclude<JobStatus, 'pending' | 'processing' | 'completed'>;
+  reason: string;
+  code: ErrorCode;
+  message: string;
+}
+
+function classify(error: unknown): Classified {
+  if (error instanceof JobAborted) {
+    return error.why === 'timeout'
+      ? {
+          status: 'failed_timeout',
+          reason: 'timeout',
+          code: 'timeout',
+          message: 'The photo was not ready before the deadline; print the original',
+        }
+      : {
+          status: 'cancelled',
+          reason: 'cancelled',
+          code: 'cancelled',
+          message: 'The job was cancelled',
+        };
+  }
+  if (error instanceof ProviderError) {
+    const messages: Record<ProviderError['reason'], string> = {
+      blocked: 'The provider refused to edit this photo',
+      provider_error: 'The provider rejected the request',
+      bad_response: 'The provider answered something that is not a usable image',
+      provider_unavailable: 'The provider is unavailable right now',
+      quota: 'The provider quota is exhausted',
+      network: 'The provider could not be reached',
+      timeout: 'The photo was not ready before the deadline; print the original',
+    };
+    return {
+      status: error.reason === 'timeout' ? 'failed_timeout' : 'failed_provider',
+      reason: error.reason,
+      code: error.reason,
+      message: messages[error.reason],
+    };
+  }
+  if (error instanceof ResultNotImageError) {
+    return {
+      status: 'failed_provider',
+      reason: 'bad_response',
+      code: 'bad_response',
+      message: 'The provider answered something that is not a usable image',
+    };
+  }
+  if (error instanceof DomainError && error.code === 'storage_full') {
+    return {
+      status: 'failed_internal',
+      reason: 'storage_full',
+      code: 'storage_full',
+      message: error.message,
+    };
+  }
+  if ((error as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
+    return {
+      status: 'failed_internal',
+      reason: 'storage_full',
+      code: 'storage_full',
+      message: 'The server disk is full',
+    };
+  }
+  return {
+    status: 'failed_internal',
+    reason: 'internal',
+    code: 'internal',
+    message: 'Internal server error',
+  };
+}
+
+/** The answer's format: the input's by default, or the slot's `output_format`. */
+export function outputMime(setting: unknown, input: ImageMime): ImageMime {
+  switch (setting) {
+    case 'jpeg':
+      return 'image/jpeg';
+    case 'png':
+      return 'image/png';
+    case 'webp':
+      return 'image/webp';
+    default:
+      return input;
+  }
+}
+
+function numberSetting(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import * as path from 'node:path';
+import { Clock } from '../common/clock';
+import { DomainError } from '../common/domain-error';
+import { ResultStore } from '../media/result-store';
+import { JobStatusDto } from './dto/job-status.dto';
+import type { JobEntity } from './job.entity';
+import { isDownloadable, JobsRepository } from './jobs.repository';
+import { JobRunner } from './job-runner';
+import { RunningJobs } from './running-jobs';
+
+// Ids are UUID v4 (122 random bits); anything else cannot be a job, so no query is made.
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export interface ResultFile {
+  absolutePath: string;
+  mimeType: string;
+  downloadName: string;
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly running: RunningJobs,
+    private readonly runner: JobRunner,
+    private readonly store: ResultStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async status(id: string): Promise<JobStatusDto> {
+    return this.toDto(await this.find(id));
+  }
+
+  /** Aborts a running job wherever it runs; 409 once it is final. */
+  async cancel(id: string): Promise<JobStatusDto> {
+    const job = await this.find(id);
+    if (!(await this.jobs.cancel(job.id, this.clock.now()))) {
+      throw new DomainError('job_final', `Job ${job.id} has already finished (${job.status})`, {
+        jobId: job.id,
+      });
+    }
+    this.running.cancel(job.id);
+    return this.toDto((await this.jobs.findById(job.id)) ?? job);
+  }
+
+  /** The result (or its preview) while it is kept: 404 unknown, 410 expired or deleted. */
+  async resultFile(id: string, variant: 'payload' | 'preview'): Promise<ResultFile> {
+    const job = JOB_ID.test(id) ? await this.jobs.findById(id) : null;
+    if (!job || job.status !== 'completed' || !job.resultPath || !job.resultMimeType) {
+      throw new DomainError('result_not_found', 'There is no result with this id');
+    }
+    if (!isDownloadable(job, this.clock.now())) {
+      throw new DomainError('result_expired', 'This result is no longer kept', { jobId: job.id });
+    }
+    const payload = this.store.resolve(job.resultPath);
+    if (variant === 'preview') {
+      return {
+        absolutePath: path.join(path.dirname(payload), 'preview.webp'),
+        mimeType: 'image/webp',
+        downloadName: `photochanger-${job.id}-preview.webp`,
+      };
+    }
+    return {
+      absolutePath: payload,
+      mimeType: job.resultMimeType,
+      downloadName: `photochanger-${job.id}${path.extname(payload)}`,
+    };
+  }
+
+  private async find(id: string): Promise<JobEntity> {
+    const job = JOB_ID.test(id) ? await this.jobs.findById(id) : null;
+    if (!job) throw new DomainError('job_not_found', 'There is no job with this id');
+    return job;
+  }
+
+  private toDto(job: JobEntity): JobStatusDto {
+    return {
+      job_id: job.id,
+      slot_id: job.slotId,
+      status: job.status,
+      failure_reason: job.failureReason,
+      started_at: job.startedAt.toISOString(),
+      finished_at: job.finishedAt?.toISOString() ?? null,
+      duration_ms: job.durationMs,
+      result_url: isDownloadable(job, this.clock.now()) ? this.runner.resultUrl(job.id) : null,
+      result_expires_at: job.resultExpiresAt?.toISOString() ?? null,
+    };
+  }
+}
