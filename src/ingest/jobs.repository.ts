@@ -57,6 +57,9 @@ export interface FailedResult {
   usage?: Record<string, unknown> | null;
 }
 
+/** What TypeORM's PostgreSQL driver answers a raw UPDATE with: `[rows, rowCount]`. */
+type UpdateOutcome = [unknown[], number];
+
 /** Jobs still running this long after their deadline belong to a process that died. */
 export const INTERRUPTED_AFTER_MS = 60_000;
 
@@ -134,15 +137,14 @@ export class JobsRepository {
 
   /** Cancels a running job; false when it is already final (or unknown). */
   async cancel(id: string, now: Date): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const [, updated] = await this.dataSource.query<UpdateOutcome>(
       `UPDATE job
          SET status = 'cancelled', failure_reason = 'cancelled', finished_at = $2,
              duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($2::timestamptz - started_at)) * 1000)::int)
-       WHERE id = $1 AND status IN ('pending', 'processing')
-       RETURNING id`,
+       WHERE id = $1 AND status IN ('pending', 'processing')`,
       [id, now],
     );
-    return rows.length === 1;
+    return updated === 1;
   }
 
   /** Ids among `ids` that an admin has cancelled (on any instance). */
@@ -158,15 +160,14 @@ export class JobsRepository {
   /** Finalises jobs whose process died (deadline + 60 s passed); never a live job. */
   async finaliseInterrupted(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - INTERRUPTED_AFTER_MS);
-    const rows: unknown[] = await this.dataSource.query(
+    const [, updated] = await this.dataSource.query<UpdateOutcome>(
       `UPDATE job
          SET status = 'failed_internal', failure_reason = 'interrupted', finished_at = $1,
              duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($1::timestamptz - started_at)) * 1000)::int)
-       WHERE status IN ('pending', 'processing') AND deadline_at < $2
-       RETURNING id`,
+       WHERE status IN ('pending', 'processing') AND deadline_at < $2`,
       [now, cutoff],
     );
-    return rows.length;
+    return updated;
   }
 
   private async active(

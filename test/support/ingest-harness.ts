@@ -1,0 +1,198 @@
+// Shared set-up for the ingest pipeline specs: a password, Gemini slots, and raw job rows.
+import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import * as path from 'node:path';
+import { boothPost, BoothResponse, dslrFields, multipart } from './booth';
+import { sql } from './database';
+import { FakeClock } from './fake-clock';
+import type { TestApp } from './test-app';
+
+export const INGEST_PASSWORD = 'booth-ingest-password-7Qx';
+
+/**
+ * A FakeClock that runs at real speed from the real time, and can still be moved forward: job
+ * durations stay meaningful while TTL rules can be crossed without waiting.
+ */
+export class RunningClock extends FakeClock {
+  private offsetMs = 0;
+
+  override now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+
+  override set(date: Date): void {
+    this.offsetMs = date.getTime() - Date.now();
+  }
+
+  override advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+/** Sets the ingest password (and a Gemini key when given) and returns an admin token. */
+export async function configureIngest(
+  app: TestApp,
+  options: { geminiKey?: string; settings?: Record<string, unknown> } = {},
+): Promise<string> {
+  const token = await app.login();
+  const response = await app.request('PUT', '/api/settings', {
+    token,
+    json: {
+      ingest_password: INGEST_PASSWORD,
+      ...(options.geminiKey ? { provider_keys: { gemini: options.geminiKey } } : {}),
+      ...options.settings,
+    },
+  });
+  if (response.status !== 200) {
+    throw new Error(`PUT /api/settings: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return token;
+}
+
+/** Changes runtime settings (`sync_response_seconds`, `result_ttl_hours`, …). */
+export async function updateSettings(
+  app: TestApp,
+  token: string,
+  settings: Record<string, unknown>,
+): Promise<void> {
+  const response = await app.request('PUT', '/api/settings', { token, json: settings });
+  if (response.status !== 200) {
+    throw new Error(`PUT /api/settings: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+}
+
+/** Makes `slotId` an active Gemini `image_edit` slot with these settings. */
+export async function configureGeminiSlot(
+  app: TestApp,
+  token: string,
+  slotId: string,
+  settings: Record<string, unknown> = {},
+): Promise<void> {
+  const current = await app.request<{ version: number }>('GET', `/api/slots/${slotId}`, { token });
+  const response = await app.request('PUT', `/api/slots/${slotId}`, {
+    token,
+    json: {
+      display_name: `Booth ${slotId}`,
+      provider: 'gemini',
+      operation: 'image_edit',
+      is_active: true,
+      settings: { prompt: 'Put them on a beach at sunset', ...settings },
+      template_media: [],
+      version: current.body.version,
+    },
+  });
+  if (response.status !== 200) {
+    throw new Error(
+      `PUT /api/slots/${slotId}: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  }
+}
+
+/** One shot from the booth: a new `time`/`id` each time, so never an exact retry. */
+export function shoot(app: TestApp, slotId: string, photo: Buffer): Promise<BoothResponse> {
+  return boothPost(`${app.url}/ingest/${slotId}`, {
+    fields: { ...dslrFields(), password: INGEST_PASSWORD },
+    file: { bytes: photo },
+  });
+}
+
+/**
+ * Sends a whole shot without waiting for the answer and returns a way to hang up, as a booth
+ * that gives up (or crashes) while the server is still working.
+ */
+export function shootAndHangUp(
+  app: TestApp,
+  slotId: string,
+  photo: Buffer,
+): { hangUp(): void; closed: Promise<void>; answeredStatus(): number | undefined } {
+  const { body, contentType } = multipart({
+    fields: { ...dslrFields(), password: INGEST_PASSWORD },
+    file: { bytes: photo },
+  });
+  const request = httpRequest(`${app.url}/ingest/${slotId}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, 'content-length': String(body.length) },
+  });
+  let status: number | undefined;
+  request.on('error', () => undefined);
+  request.on('response', (response) => {
+    status = response.statusCode;
+    response.resume();
+  });
+  const closed = new Promise<void>((resolve) => request.on('close', () => resolve()));
+  request.end(body);
+  return { hangUp: () => request.destroy(), closed, answeredStatus: () => status };
+}
+
+/** A `job` row as stored, snake_case, read behind the API's back. */
+export interface RawJob {
+  id: string;
+  slot_id: string;
+  status: string;
+  failure_reason: string | null;
+  model: string | null;
+  started_at: Date;
+  deadline_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  provider_duration_ms: number | null;
+  provider_finish_reason: string | null;
+  provider_message: string | null;
+  result_path: string | null;
+  result_mime_type: string | null;
+  result_size_bytes: string | null;
+  result_checksum: string | null;
+  result_width: number | null;
+  result_height: number | null;
+  result_expires_at: Date | null;
+  client_fields: Record<string, string>;
+  usage: Record<string, unknown> | null;
+}
+
+export async function jobRow(app: TestApp, id: string): Promise<RawJob> {
+  const [row] = await sql<RawJob & Record<string, unknown>>(
+    app.databaseUrl,
+    'SELECT * FROM job WHERE id = $1',
+    [id],
+  );
+  if (!row) throw new Error(`no job ${id}`);
+  return row;
+}
+
+/** The ids of a slot's jobs still `pending`/`processing`. */
+export async function runningJobIds(app: TestApp, slotId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    app.databaseUrl,
+    `SELECT id FROM job WHERE slot_id = $1 AND status IN ('pending', 'processing')`,
+    [slotId],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Where a job's result files would be (SPEC §2: MEDIA_ROOT/results/{slot}/{job}/). */
+export function resultFolder(app: TestApp, slotId: string, jobId: string): string {
+  return path.join(app.config.mediaRoot, 'results', slotId, jobId);
+}
+
+export function hasResultFiles(app: TestApp, slotId: string, jobId: string): boolean {
+  return existsSync(resultFolder(app, slotId, jobId));
+}
+
+/** Polls `probe` until it returns something other than undefined. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
