@@ -50,11 +50,13 @@ export class IngestPreflight {
           error instanceof DomainError
             ? error
             : new DomainError('internal', 'Internal server error');
-        response.writeHead(httpStatusFor(refusal.code), {
-          'content-type': 'application/json; charset=utf-8',
-          connection: 'close',
-          ...refusal.options.headers,
-        });
+        // setHeader is case-insensitive: the refusal's own `Connection: close` is not sent twice.
+        for (const [name, value] of Object.entries(refusal.options.headers ?? {})) {
+          response.setHeader(name, value);
+        }
+        response.setHeader('content-type', 'application/json; charset=utf-8');
+        response.setHeader('connection', 'close');
+        response.writeHead(httpStatusFor(refusal.code));
         response.end(JSON.stringify(errorBody(refusal)));
       });
     });

@@ -6,7 +6,7 @@ import { AppLogger } from '../common/app-logger';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DiskSpace } from '../media/disk-space';
-import { sniffImageType } from '../media/image-format';
+import { describeUnsupportedImage, sniffImageType } from '../media/image-format';
 import { ImageProcessor } from '../media/image-processor';
 import { ResultStore } from '../media/result-store';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -129,9 +129,12 @@ export class IngestService {
 
       const sniffed = sniffImageType(file.head);
       if (!sniffed) {
+        const other = describeUnsupportedImage(file.head);
         throw new DomainError(
           'unsupported_media_type',
-          'The photo is not a JPEG, PNG or WEBP image',
+          other
+            ? `${other} images are not accepted; send JPEG, PNG or WEBP`
+            : 'The photo is not a JPEG, PNG or WEBP image',
         );
       }
       const maxPixels = settings.maxInputMegapixels * 1_000_000;

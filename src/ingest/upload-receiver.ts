@@ -87,7 +87,7 @@ export class UploadReceiver {
         const better =
           preference >= 0 &&
           (fileName === undefined || preference < options.fileFields.indexOf(fileName));
-        if (!better || writing) {
+        if (!better) {
           stream.resume(); // an extra or unknown file part: read past it
           return;
         }
@@ -103,7 +103,15 @@ export class UploadReceiver {
             ),
           ),
         );
-        writing = pipeline(stream, tap, createWriteStream(options.tempPath)).then(() => {
+        const write = (): Promise<void> =>
+          pipeline(stream, tap, createWriteStream(options.tempPath));
+        if (writing) {
+          // `fileToUpload` after a `file` part replaces it. Parts arrive one after the other, so
+          // the earlier part is fully read; its write ends before this one reuses the temp path.
+          // Until then this part's stream errors only with the parser, which reports them.
+          stream.on('error', () => undefined);
+        }
+        writing = (writing ? writing.catch(() => undefined).then(write) : write()).then(() => {
           file = {
             path: options.tempPath,
             sizeBytes: tap.size,
