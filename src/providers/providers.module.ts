@@ -7,6 +7,7 @@ import { ProviderRegistry } from './provider-registry';
 import { ProvidersController } from './providers.controller';
 import { ProvidersService } from './providers.service';
 import { SlotSettingsValidator } from './slot-settings-validator';
+import { TurbotextDriver } from './turbotext/turbotext.driver';
 
 /**
  * The provider catalogue, the checks built on it, and the drivers: each one is listed under the
@@ -19,13 +20,14 @@ import { SlotSettingsValidator } from './slot-settings-validator';
     ProvidersService,
     SlotSettingsValidator,
     GeminiDriver,
+    TurbotextDriver,
     {
       provide: PROVIDER_DRIVERS,
       useFactory: (...drivers: ProviderDriver[]) => drivers,
-      inject: [GeminiDriver],
+      inject: [GeminiDriver, TurbotextDriver],
     },
     ProviderRegistry,
   ],
-  exports: [SlotSettingsValidator, ProviderRegistry, GeminiDriver],
+  exports: [SlotSettingsValidator, ProviderRegistry, GeminiDriver, TurbotextDriver],
 })
 export class ProvidersModule {}
