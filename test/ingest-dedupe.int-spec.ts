@@ -1,6 +1,6 @@
 // SPEC §2: exact retries never call the provider twice, new shots always do; the per-slot limit
 // refuses, the per-provider limit queues.
-import { GeminiReply, HeldBehaviour } from './fakes/fake-gemini';
+import { GeminiBehaviour, GeminiReply, HeldBehaviour } from './fakes/fake-gemini';
 import { BoothResponse, boothPost, dslrFields } from './support/booth';
 import { sql } from './support/database';
 import { jpeg } from './support/images';
@@ -43,8 +43,8 @@ describe('ingest dedupe and limits', () => {
       { file: { field: 'test_image', bytes } },
       { headers: { authorization: `Bearer ${token}` } },
     );
-  const hold = (): HeldBehaviour => {
-    const held = GeminiReply.held();
+  const hold = (behaviour?: GeminiBehaviour): HeldBehaviour => {
+    const held = GeminiReply.held(behaviour);
     holds.push(held);
     env.gemini.respondWith(held);
     return held;
@@ -125,6 +125,47 @@ describe('ingest dedupe and limits', () => {
       expect(b.headers['x-deduplicated']).toBe('true');
       expect(a.headers['x-deduplicated']).toBeUndefined();
       expect(b.body.equals(a.body)).toBe(true);
+      expect(env.gemini.requests).toHaveLength(1);
+    });
+
+    it('lets two identical requests arriving together call the provider once', async () => {
+      const held = hold();
+      const shot = dslrFields();
+      const joined = dedupeLogs('in_flight').length;
+      const both = [post(shot), post(shot)];
+      await held.reached;
+      await waitFor('one of them to join the other', () => dedupeLogs('in_flight').length > joined);
+      held.release();
+      const [a, b] = (await Promise.all(both)).map(ok);
+      expect(a.headers['x-job-id']).toBe(b.headers['x-job-id']);
+      expect([a, b].filter((answer) => answer.headers['x-deduplicated'] === 'true')).toHaveLength(
+        1,
+      );
+      expect(env.gemini.requests).toHaveLength(1);
+    });
+
+    it('gives a retry in flight the failure of the job it waited for', async () => {
+      const held = hold(GeminiReply.error(400, 'INVALID_ARGUMENT', 'Invalid argument.'));
+      const shot = dslrFields();
+      const first = post(shot);
+      await held.reached;
+      const joined = dedupeLogs('in_flight').length;
+      const retry = post(shot);
+      await waitFor(
+        'the retry to join the running job',
+        () => dedupeLogs('in_flight').length > joined,
+      );
+      held.release();
+
+      const [a, b] = [await first, await retry];
+      expect(a.status).toBe(502);
+      expect(a.json).toMatchObject({
+        failure_reason: 'provider_error',
+        job_id: expect.any(String),
+      });
+      expect(b.status).toBe(502);
+      expect(b.json).toMatchObject({ status: 'error', failure_reason: 'provider_error' });
+      expect(b.json.job_id).toBe(a.json.job_id);
       expect(env.gemini.requests).toHaveLength(1);
     });
 

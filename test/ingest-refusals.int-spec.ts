@@ -377,6 +377,31 @@ describe('ingest refusals (SPEC §4)', () => {
       }
     });
 
+    it('refuses the old password as soon as it is changed', async () => {
+      // The right password is remembered after its first check…
+      expect((await post('slot-001', { fields: booth(), file: { bytes: photo } })).status).toBe(
+        200,
+      );
+      await saveSettings(app, env.token, { ingest_password: 'a-new-booth-password' });
+      try {
+        // …but never past a change.
+        await expectRefusal(
+          app,
+          () => post('slot-001', { fields: booth(), file: { bytes: photo } }),
+          401,
+          'invalid_password',
+        );
+        const fresh = await post('slot-001', {
+          fields: booth({ password: 'a-new-booth-password' }),
+          file: { bytes: photo },
+        });
+        expect(fresh.status).toBe(200);
+      } finally {
+        await saveSettings(app, env.token, { ingest_password: INGEST_PASSWORD });
+        env.gemini.reset();
+      }
+    });
+
     it('comes before 409 and 415', async () => {
       const wrong = booth({ password: 'wrong-password' });
       for (const slotId of ['slot-002', 'slot-003']) {

@@ -315,6 +315,9 @@ describe('ingest', () => {
       );
       expect(unknown.status).toBe(404);
       expect(unknown.body.failure_reason).toBe('job_not_found');
+      const odd = await app.request('GET', '/api/jobs/not-a-job-id');
+      expect(odd.status).toBe(404);
+      expect(odd.body.failure_reason).toBe('job_not_found');
     });
 
     it('is a PNG for a PNG, keeping its transparency, whatever the provider answers', async () => {
