@@ -4,6 +4,7 @@ import type { LogLevel } from '../config/app-config';
 export type LogSink = (line: string) => void;
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const BOOT_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|authorization|cookie|signing/i;
 
 /**
@@ -32,7 +33,9 @@ export class AppLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.event('info', 'app.log', { context, message: describe(message) });
+    // Nest's route and module listing at boot is noise at info level.
+    const level = context && BOOT_CHATTER.has(context) ? 'debug' : 'info';
+    this.event(level, 'app.log', { context, message: describe(message) });
   }
 
   warn(message: unknown, context?: string): void {

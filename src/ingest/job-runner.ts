@@ -174,10 +174,8 @@ export class JobRunner {
     const { job, slot, settings, driver, deadline } = request;
     const provider = driver.provider;
     const attempts = driver.attempts(slot.settings);
-    let lastError: unknown = new ProviderError('provider_error', 'The provider was not called');
     let spentMs = 0;
     for (const [index, attempt] of attempts.entries()) {
-      if (index > 0 && deadline.remainingMs() < MIN_TIME_FOR_RETRY_MS) break;
       const started = Date.now();
       try {
         const result = await this.limiter.run(
@@ -209,10 +207,16 @@ export class JobRunner {
         return { result, model: attempt.model ?? null, providerDurationMs: spentMs };
       } catch (error) {
         spentMs += Date.now() - started;
-        if (!(error instanceof ProviderError) || !error.retryable || deadline.signal.aborted) {
+        const another =
+          index + 1 < attempts.length && deadline.remainingMs() >= MIN_TIME_FOR_RETRY_MS;
+        if (
+          !(error instanceof ProviderError) ||
+          !error.retryable ||
+          deadline.signal.aborted ||
+          !another
+        ) {
           throw error;
         }
-        lastError = error;
         this.logger.event('warn', 'provider.retry', {
           job_id: job.id,
           slot_id: slot.id,
@@ -224,7 +228,7 @@ export class JobRunner {
         });
       }
     }
-    throw lastError;
+    throw new ProviderError('provider_error', 'The provider has no attempt plan');
   }
 
   /** Finalises the job for `error` and returns what the booth is answered. */
