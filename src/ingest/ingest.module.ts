@@ -15,7 +15,6 @@ import { ProviderLimiter } from './provider-limiter';
 import { ResultsController } from './results.controller';
 import { RunningJobs } from './running-jobs';
 import { TestRunController } from './test-run.controller';
-import { UploadReceiver } from './upload-receiver';
 
 /**
  * `POST /ingest/{slot_id}`: a booth's photo in, the edited photo out before the deadline; the
@@ -27,7 +26,6 @@ import { UploadReceiver } from './upload-receiver';
   providers: [
     IngestService,
     IngestPreflight,
-    UploadReceiver,
     JobRunner,
     JobsRepository,
     JobsService,

@@ -9,8 +9,14 @@ import { DiskSpace } from '../media/disk-space';
 import { describeUnsupportedImage, sniffImageType } from '../media/image-format';
 import { ImageProcessor } from '../media/image-processor';
 import { ResultStore } from '../media/result-store';
+import { TemplateMediaService } from '../media/template-media.service';
 import { ProviderRegistry } from '../providers/provider-registry';
-import type { ImageMime, ProviderDriver, ProviderImage } from '../providers/provider-driver';
+import type {
+  ImageMime,
+  ProviderDriver,
+  ProviderImage,
+  TemplateImage,
+} from '../providers/provider-driver';
 import { RuntimeSettings, SettingsService } from '../settings/settings.service';
 import type { SlotRecord } from '../slots/slots.repository';
 import { Deadline } from './deadline';
@@ -18,7 +24,7 @@ import { IngestPreflight } from './ingest-preflight';
 import type { JobEntity, JobSource } from './job.entity';
 import { isActive, JobsRepository } from './jobs.repository';
 import { JobAnswer, JobRunner } from './job-runner';
-import { ReceivedFile, UploadReceiver } from './upload-receiver';
+import { ReceivedFile, UploadReceiver } from '../media/upload-receiver';
 
 const MB = 1024 * 1024;
 const DUPLICATE_POLL_MS = 250;
@@ -29,6 +35,7 @@ interface Accepted {
   fields: Record<string, string>;
   file: ReceivedFile;
   photo: ProviderImage;
+  templates: TemplateImage[];
   inputMimeType: ImageMime;
   driver: ProviderDriver;
   apiKey: string;
@@ -47,6 +54,7 @@ export class IngestService {
     private readonly registry: ProviderRegistry,
     private readonly images: ImageProcessor,
     private readonly store: ResultStore,
+    private readonly templates: TemplateMediaService,
     private readonly disk: DiskSpace,
     private readonly jobs: JobsRepository,
     private readonly runner: JobRunner,
@@ -140,16 +148,20 @@ export class IngestService {
       const maxPixels = settings.maxInputMegapixels * 1_000_000;
       const inspected = await this.images.inspect(file.path, { maxPixels });
       await this.disk.assertRoomForIngest();
-      const photo = await this.images.normalizeForProvider(file.path, {
-        maxEdgePx: settings.providerMaxEdgePx,
-        maxPixels,
-      });
+      const [photo, templates] = await Promise.all([
+        this.images.normalizeForProvider(file.path, {
+          maxEdgePx: settings.providerMaxEdgePx,
+          maxPixels,
+        }),
+        this.templates.forSlot(slot.id, settings.providerMaxEdgePx, maxPixels),
+      ]);
       return {
         slot,
         settings,
         fields,
         file,
         photo,
+        templates,
         inputMimeType: inspected.mimeType,
         driver,
         apiKey,
@@ -251,6 +263,7 @@ export class IngestService {
           slot,
           settings,
           photo: accepted.photo,
+          templates: accepted.templates,
           inputMimeType: accepted.inputMimeType,
           driver: accepted.driver,
           apiKey: accepted.apiKey,

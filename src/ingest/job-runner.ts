@@ -7,6 +7,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import { ImageProcessor, ResultNotImageError } from '../media/image-processor';
+import { MediaObjectsService } from '../media/media-objects.service';
 import { ResultStore } from '../media/result-store';
 import {
   ImageMime,
@@ -14,6 +15,7 @@ import {
   ProviderError,
   ProviderImage,
   ProviderResult,
+  TemplateImage,
 } from '../providers/provider-driver';
 import type { RuntimeSettings } from '../settings/settings.service';
 import type { SlotRecord } from '../slots/slots.repository';
@@ -31,6 +33,7 @@ export interface RunRequest {
   slot: SlotRecord;
   settings: RuntimeSettings;
   photo: ProviderImage;
+  templates: TemplateImage[];
   inputMimeType: ImageMime;
   driver: ProviderDriver;
   apiKey: string;
@@ -63,6 +66,7 @@ export class JobRunner {
     private readonly limiter: ProviderLimiter,
     private readonly images: ImageProcessor,
     private readonly store: ResultStore,
+    private readonly mediaObjects: MediaObjectsService,
     private readonly clock: Clock,
     private readonly logger: AppLogger,
     @InjectConfig() private readonly config: AppConfig,
@@ -90,7 +94,23 @@ export class JobRunner {
     } finally {
       this.running.remove(job.id);
       deadline.dispose();
+      // The job is over: its temporary provider links end now, not at their expiry.
+      await this.mediaObjects.releaseJob(job.id).catch(() => undefined);
     }
+  }
+
+  /** A temporary public link to the photo or a template, for providers that fetch by URL. */
+  private async publishForJob(request: RunRequest, image: ProviderImage): Promise<string> {
+    const published = await this.mediaObjects.publish(
+      image,
+      {
+        kind: 'id' in image ? 'template_link' : 'ingest',
+        jobId: request.job.id,
+        slotId: request.slot.id,
+      },
+      new Date(request.deadline.deadlineAt),
+    );
+    return published.publicUrl;
   }
 
   /** The stored answer of a completed job, for exact retries. */
@@ -190,12 +210,11 @@ export class JobRunner {
                 operation: slot.operation ?? '',
                 settings: slot.settings,
                 photo: request.photo,
-                templates: [],
+                templates: request.templates,
                 apiKey: request.apiKey,
                 model: attempt.model,
                 deadlineAt: new Date(deadline.deadlineAt),
-                publicMediaUrl: () =>
-                  Promise.reject(new Error(`${provider} media links are not available yet`)),
+                publicMediaUrl: (image) => this.publishForJob(request, image),
                 onProviderReference: (reference) =>
                   void this.jobs.setProviderReference(job.id, reference).catch(() => undefined),
               },

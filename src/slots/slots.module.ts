@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { PublicUrlCheck } from './public-url-check';
 import { SlotsController } from './slots.controller';
 import { SlotsRepository } from './slots.repository';
 import { SlotsService } from './slots.service';
@@ -8,7 +9,7 @@ import { SlotsService } from './slots.service';
 @Module({
   imports: [ProvidersModule],
   controllers: [SlotsController],
-  providers: [SlotsService, SlotsRepository],
+  providers: [SlotsService, SlotsRepository, PublicUrlCheck],
   exports: [SlotsService, SlotsRepository],
 })
 export class SlotsModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { isPrivateHost } from '../config/app-config';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import {
@@ -88,8 +89,11 @@ export class SlotsService {
       this.clock.now(),
     );
     switch (outcome.kind) {
-      case 'replaced':
-        return this.get(id);
+      case 'replaced': {
+        const saved = await this.get(id);
+        const warning = this.unreachableLinksWarning(saved);
+        return warning ? { ...saved, warnings: [warning] } : saved;
+      }
       case 'not_found':
         throw slotNotFound(id);
       case 'version_conflict':
@@ -106,6 +110,20 @@ export class SlotsService {
         throw invalidSlot(late);
       }
     }
+  }
+
+  /**
+   * Turbotext fetches the guest photo from PUBLIC_MEDIA_BASE_URL: a loopback or private address
+   * works in a demo and fails at the event, so the admin hears it on save.
+   */
+  unreachableLinksWarning(slot: {
+    provider: string | null;
+    is_active: boolean;
+  }): string | undefined {
+    if (slot.provider !== 'turbotext' || !slot.is_active) return undefined;
+    const host = new URL(this.config.publicBaseUrl).hostname;
+    if (!isPrivateHost(host)) return undefined;
+    return `PUBLIC_MEDIA_BASE_URL (${this.config.publicBaseUrl}) is not reachable from the internet: Turbotext cannot download the photos. Set it to the server's public address.`;
   }
 
   private async find(id: string): Promise<SlotRecord> {

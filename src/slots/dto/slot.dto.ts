@@ -97,4 +97,12 @@ export class SlotDetailDto extends SlotSummaryDto {
 
   @ApiProperty({ type: [RecentResultDto], description: 'Up to 10, newest first' })
   recent_results!: RecentResultDto[];
+
+  @ApiProperty({
+    type: [String],
+    required: false,
+    description:
+      'Problems the admin should know about, e.g. a provider that cannot reach our links',
+  })
+  warnings?: string[];
 }
