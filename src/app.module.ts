@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CleanupModule } from './cleanup/cleanup.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppLogger } from './common/app-logger';
 import { Clock } from './common/clock';
@@ -36,6 +38,7 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.forRoot(options.databaseUrl),
+        ScheduleModule.forRoot(),
         AuditModule,
         AuthModule,
         SettingsModule,
@@ -44,6 +47,7 @@ export class AppModule {
         IngestModule,
         MediaModule,
         StatsModule,
+        CleanupModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },

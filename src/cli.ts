@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { setPasswordCommand } from './auth/set-password.command';
+import { cleanupCommand } from './cleanup/cleanup.command';
 import { ConfigError } from './config/app-config';
 
 /** One operator command: `npm run cli -- <name> <args>`. */
@@ -13,6 +14,7 @@ export interface CliCommand {
 
 const COMMANDS: Record<string, CliCommand> = {
   'set-password': setPasswordCommand,
+  cleanup: cleanupCommand,
 };
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { createApp } from './app.factory';
 import { AppLogger } from './common/app-logger';
 import { loadConfig } from './config/app-config';
@@ -9,6 +10,29 @@ export interface RunningServer {
   app: INestApplication;
   /** Stops taking requests, closes the app, then the embedded PostgreSQL if we started one. */
   stop(): Promise<void>;
+}
+
+// The longest deadline (60 s) plus time to write the answer: in-flight ingests finish first.
+const DRAIN_GRACE_MS = 65_000;
+
+/**
+ * Stops accepting connections and waits for in-flight requests (an ingest may take up to its
+ * deadline) before the database goes away; idle keep-alive connections are closed as they idle.
+ */
+async function drain(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const giveUp = setTimeout(() => {
+      server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(giveUp);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /** Config → secrets → database → app → listen. Throws with one clear message on bad config. */
@@ -48,6 +72,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
     stop: () =>
       (stopping ??= (async () => {
         logger.event('info', 'server.stopping');
+        await drain(running.getHttpServer() as Server, DRAIN_GRACE_MS);
         await running.close();
         await embedded?.stop();
         logger.event('info', 'server.stopped');

@@ -1,11 +1,13 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiNoContentResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { CurrentAdmin } from '../auth/current-admin.decorator';
 import { Public } from '../common/public.decorator';
 import { JobStatusDto } from './dto/job-status.dto';
 import { JobsService } from './jobs.service';
@@ -31,5 +33,16 @@ export class JobsController {
   @ApiConflictResponse({ description: '`job_final`: the job had already finished' })
   cancel(@Param('jobId') jobId: string): Promise<JobStatusDto> {
     return this.jobs.cancel(jobId);
+  }
+
+  @Delete(':jobId/result')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Deleted; the public link answers 410 from now on' })
+  @ApiNotFoundResponse({
+    description: '`job_not_found`, or `result_not_found` for a job without one',
+  })
+  deleteResult(@Param('jobId') jobId: string, @CurrentAdmin() admin: string): Promise<void> {
+    return this.jobs.deleteResult(jobId, admin);
   }
 }

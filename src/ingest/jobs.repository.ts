@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ACTIVE_JOB_STATUSES, JobEntity, JobSource, JobStatus } from './job.entity';
 
@@ -133,6 +133,14 @@ export class JobsRepository {
       result as QueryDeepPartialEntity<JobEntity>,
     );
     return outcome.affected === 1;
+  }
+
+  async markResultDeleted(id: string, now: Date): Promise<void> {
+    await this.dataSource.manager.update(
+      JobEntity,
+      { id, resultDeletedAt: IsNull() },
+      { resultDeletedAt: now },
+    );
   }
 
   /** Cancels a running job; false when it is already final (or unknown). */

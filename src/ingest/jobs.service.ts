@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import * as path from 'node:path';
+import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { ResultStore } from '../media/result-store';
@@ -25,6 +26,7 @@ export class JobsService {
     private readonly running: RunningJobs,
     private readonly runner: JobRunner,
     private readonly store: ResultStore,
+    private readonly audit: AuditRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -42,6 +44,21 @@ export class JobsService {
     }
     this.running.cancel(job.id);
     return this.toDto((await this.jobs.findById(job.id)) ?? job);
+  }
+
+  /** A guest asked for their photo to go: the files now, the link answers 410 from here on. */
+  async deleteResult(id: string, admin: string): Promise<void> {
+    const job = await this.find(id);
+    if (job.status !== 'completed' || !job.resultPath) {
+      throw new DomainError('result_not_found', 'This job has no result', { jobId: job.id });
+    }
+    await this.store.remove(job.slotId, job.id);
+    const now = this.clock.now();
+    await this.jobs.markResultDeleted(job.id, now);
+    await this.audit.record(
+      { actor: admin, entityType: 'job', entityId: job.id, action: 'delete_result' },
+      now,
+    );
   }
 
   /** The result (or its preview) while it is kept: 404 unknown, 410 expired or deleted. */

@@ -14,9 +14,10 @@ import { ImageProcessor } from './image-processor';
 import { UploadReceiver } from './upload-receiver';
 import type { MediaObjectEntity, MediaObjectKind } from './media-object.entity';
 import { MediaObjectsRepository } from './media-objects.repository';
-import { asStorageFull, ResultStore, UUID_PATTERN } from './result-store';
+import { asStorageFull, RemovedFiles, ResultStore, UUID_PATTERN } from './result-store';
 
-const FOLDER = 'provider-media';
+export const PROVIDER_MEDIA_FOLDER = 'provider-media';
+const FOLDER = PROVIDER_MEDIA_FOLDER;
 
 export interface PublishedMedia {
   id: string;
@@ -128,25 +129,45 @@ export class MediaObjectsService {
   }
 
   /** Ends every link of a finished job at once, instead of at its expiry. */
-  async releaseJob(jobId: string): Promise<number> {
+  async releaseJob(jobId: string): Promise<RemovedFiles> {
     return this.remove(await this.repository.forJob(jobId));
   }
 
-  /** Deletes expired objects' files (cleanup run); returns how many. */
-  async removeExpired(limit = 1000): Promise<number> {
+  /** Deletes expired objects' files (the cleanup run). */
+  async removeExpired(limit = 1000): Promise<RemovedFiles> {
     return this.remove(await this.repository.expired(this.clock.now(), limit));
+  }
+
+  /** Whether a file under provider-media/ still belongs to a live object. */
+  async isLive(fileName: string): Promise<boolean> {
+    const id = fileName.replace(/\.[a-z]+$/, '');
+    if (!UUID_PATTERN.test(id)) return false;
+    const row = await this.repository.findById(id);
+    return row !== null && row.cleanedAt === null;
   }
 
   publicUrl(id: string): string {
     return `${this.config.publicBaseUrl}/public/provider-media/${id}`;
   }
 
-  private async remove(rows: MediaObjectEntity[]): Promise<number> {
-    for (const row of rows) await rm(this.store.resolve(row.path), { force: true });
+  private async remove(rows: MediaObjectEntity[]): Promise<RemovedFiles> {
+    const removed: RemovedFiles = { files: 0, bytes: 0 };
+    for (const row of rows) {
+      const absolute = this.store.resolve(row.path);
+      const size = await stat(absolute).then(
+        (stats) => stats.size,
+        () => undefined,
+      );
+      await rm(absolute, { force: true });
+      if (size !== undefined) {
+        removed.files += 1;
+        removed.bytes += size;
+      }
+    }
     await this.repository.markCleaned(
       rows.map((row) => row.id),
       this.clock.now(),
     );
-    return rows.length;
+    return removed;
   }
 }
