@@ -20,6 +20,14 @@ export class TemplateMediaRepository {
     return this.dataSource.manager.findOneBy(TemplateMediaEntity, { id });
   }
 
+  /** Whether `slotId` names one of the 15 slots (an upload's optional `slot_id`). */
+  async slotExists(slotId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>('SELECT 1 FROM slot WHERE id = $1', [
+      slotId,
+    ]);
+    return rows.length > 0;
+  }
+
   /** The slots that use a template, in one read. */
   async usedBy(id: string): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ slot_id: string }>>(

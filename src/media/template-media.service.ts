@@ -50,7 +50,12 @@ export class TemplateMediaService {
       const slotId = upload.fields.slot_id;
       const kind = upload.fields.media_kind;
       const errors: Record<string, string> = {};
-      if (slotId !== undefined && !SLOT_ID.test(slotId)) errors.slot_id = 'not a slot id';
+      if (
+        slotId !== undefined &&
+        !(SLOT_ID.test(slotId) && (await this.repository.slotExists(slotId)))
+      ) {
+        errors.slot_id = 'no such slot';
+      }
       if (kind !== undefined && !isTemplateKind(kind)) errors.media_kind = 'unknown template kind';
       if (Object.keys(errors).length > 0) {
         throw new DomainError('validation_failed', 'The template was not saved', { errors });

@@ -24,6 +24,11 @@ export interface TestAppOptions {
   /** Reuse a data folder (a "restart"); a fresh one by default. */
   dataDir?: string;
   clock?: FakeClock;
+  /**
+   * Listen on this port instead of a random one: for a PUBLIC_MEDIA_BASE_URL that must point back
+   * at the app itself (a provider fetching our links). Pick it with `freePort()`.
+   */
+  port?: number;
 }
 
 export interface ApiResponse<T = any> {
@@ -61,7 +66,7 @@ export class TestApp {
     const config = loadConfig({
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
-      PORT: '0',
+      PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',
       ...options.env,
@@ -76,7 +81,7 @@ export class TestApp {
     const clock = options.clock ?? new FakeClock();
     const secrets = await resolveRuntimeSecrets(config);
     const app = await createApp({ config, secrets, databaseUrl, logger, clock });
-    await app.listen(0, '127.0.0.1');
+    await app.listen(options.port ?? 0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     return new TestApp(
       app,
