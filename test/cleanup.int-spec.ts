@@ -72,9 +72,9 @@ describe('cleanup', () => {
 
     const [row] = await sql(app.databaseUrl, 'SELECT * FROM job WHERE id = $1', [expiredA]);
     expect(row).toMatchObject({ status: 'completed' });
-    expect(row!.result_path).not.toBeNull();
-    expect(row!.result_checksum).toMatch(/^[0-9a-f]{64}$/);
-    expect(row!.result_deleted_at).not.toBeNull();
+    expect(row.result_path).not.toBeNull();
+    expect(row.result_checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.result_deleted_at).not.toBeNull();
     expect((await app.request('GET', `/public/results/${expiredA}`)).status).toBe(410);
     expect((await app.request('GET', `/public/results/${fresh}`)).status).toBe(200);
 
@@ -112,13 +112,13 @@ describe('cleanup', () => {
     // A template: long-lived, never swept.
     const template = await app.request('POST', '/api/template-media/register', {
       token,
-      body: await form('file', await jpeg(300, 200)),
+      body: form('file', await jpeg(300, 200)),
     });
     expect(template.status).toBe(201);
     // An expired temporary link, and a job left behind by a dead process.
     const link = await app.request('POST', '/api/media/register', {
       token,
-      body: await form('file', photo),
+      body: form('file', photo),
     });
     expect(link.status).toBe(201);
     const interrupted = await insertJob(app.databaseUrl, {
@@ -132,8 +132,10 @@ describe('cleanup', () => {
     const response = await app.request('POST', '/api/media/cache/purge', { token });
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ status: 'scheduled' });
-    await waitFor(() => app.logs.find((line) => line.event === 'cleanup.completed'));
-    const report = app.logs.find((line) => line.event === 'cleanup.completed')!;
+    const report = await waitFor(
+      () => Promise.resolve(app.logs.find((line) => line.event === 'cleanup.completed')),
+      'the background cleanup',
+    );
 
     expect(existsSync(orphanFolder)).toBe(false);
     expect(existsSync(halfWritten)).toBe(false);
@@ -150,7 +152,7 @@ describe('cleanup', () => {
       'SELECT cleaned_at FROM media_object WHERE id = $1',
       [link.body.id],
     );
-    expect(media!.cleaned_at).not.toBeNull();
+    expect(media.cleaned_at).not.toBeNull();
     const [job] = await sql(
       app.databaseUrl,
       'SELECT status, failure_reason FROM job WHERE id = $1',
@@ -217,7 +219,7 @@ describe('cleanup', () => {
   });
 });
 
-async function form(field: string, bytes: Buffer): Promise<FormData> {
+function form(field: string, bytes: Buffer): FormData {
   const data = new FormData();
   data.append(field, new Blob([bytes], { type: 'image/jpeg' }), 'photo.jpg');
   return data;
