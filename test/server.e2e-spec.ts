@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { writeAdminPasswords } from '../src/auth/credentials-file';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { FakeGemini, GeminiReply } from './fakes/fake-gemini';
+import { boothPost, dslrFields } from './support/booth';
+import { jpeg } from './support/images';
 import { freePort, ServerProcess } from './support/server-process';
 
 /** The server as an operator runs it: no DATABASE_URL, so it brings its own PostgreSQL. */
@@ -113,6 +116,69 @@ describe('server on the embedded PostgreSQL', () => {
     expect(await again.kill('SIGTERM')).toBe(0);
   });
 
+  it('on SIGTERM stops taking connections but lets an in-flight ingest finish', async () => {
+    const gemini = await FakeGemini.start();
+    try {
+      const server = ServerProcess.spawn(
+        { DATA_DIR: dataDir, GEMINI_BASE_URL: gemini.baseUrl, GEMINI_API_KEY: 'drain-key' },
+        await freePort(),
+      );
+      servers.push(server);
+      await server.ready();
+      const accessToken = await token(server);
+      const api = (method: string, route: string, body: unknown): Promise<Response> =>
+        fetch(`${server.url}${route}`, {
+          method,
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (await api('PUT', '/api/settings', { ingest_password: 'drain-password' })).status,
+      ).toBe(200);
+      const slot = (await (
+        await fetch(`${server.url}/api/slots/slot-001`, {
+          headers: { authorization: `Bearer ${accessToken}` },
+        })
+      ).json()) as { version: number };
+      const saved = await api('PUT', '/api/slots/slot-001', {
+        display_name: 'Drain',
+        provider: 'gemini',
+        operation: 'image_edit',
+        is_active: true,
+        settings: { prompt: 'Keep everyone, add confetti' },
+        template_media: [],
+        version: slot.version,
+      });
+      expect(saved.status).toBe(200);
+
+      const held = GeminiReply.held();
+      gemini.respondWith(held);
+      const inFlight = boothPost(`${server.url}/ingest/slot-001`, {
+        fields: { ...dslrFields(), password: 'drain-password' },
+        file: { bytes: await jpeg(400, 300) },
+      });
+      await held.reached;
+      server.child.kill('SIGTERM');
+      await waitUntilAsync(async () => {
+        try {
+          await fetch(`${server.url}/healthz/live`);
+          return false;
+        } catch {
+          return true; // no longer accepting connections
+        }
+      });
+      expect(server.child.exitCode).toBeNull();
+
+      held.release();
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe('image/jpeg');
+      expect(await server.exit()).toBe(0);
+    } finally {
+      await gemini.close();
+    }
+  });
+
   it('refuses to start on invalid configuration, naming the variable', () => {
     let output = '';
     try {
@@ -136,6 +202,17 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function waitUntilAsync(
+  condition: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
