@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions } from './app.module';
+import { RequestTracker } from './common/request-tracker';
 import { IngestPreflight } from './ingest/ingest-preflight';
 import { setupOpenApi } from './openapi';
 
@@ -13,6 +14,8 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   });
   app.disable('x-powered-by');
   app.set('trust proxy', options.config.trustProxy);
+  // First, so the request id and its log line cover every later middleware and route.
+  app.use(app.get(RequestTracker).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   // Decides `Expect: 100-continue` for ingest routes from the URL and headers (404/413 early).
   app.get(IngestPreflight).attach(app.getHttpServer());

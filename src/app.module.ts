@@ -8,13 +8,16 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppLogger } from './common/app-logger';
 import { Clock } from './common/clock';
 import { ErrorFilter } from './common/error.filter';
+import { RequestTracker } from './common/request-tracker';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.tokens';
 import { RuntimeSecrets } from './config/runtime-secrets';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MediaModule } from './media/media.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
 import { SettingsModule } from './settings/settings.module';
 import { SlotsModule } from './slots/slots.module';
@@ -39,6 +42,7 @@ export class AppModule {
       imports: [
         DatabaseModule.forRoot(options.databaseUrl),
         ScheduleModule.forRoot(),
+        MetricsModule,
         AuditModule,
         AuthModule,
         SettingsModule,
@@ -48,17 +52,19 @@ export class AppModule {
         MediaModule,
         StatsModule,
         CleanupModule,
+        HealthModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
         { provide: RuntimeSecrets, useValue: options.secrets },
         { provide: AppLogger, useValue: options.logger },
         { provide: Clock, useValue: options.clock ?? new Clock() },
+        RequestTracker,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [APP_CONFIG, RuntimeSecrets, AppLogger, Clock],
+      exports: [APP_CONFIG, RuntimeSecrets, AppLogger, Clock, RequestTracker],
     };
   }
 }

@@ -1,15 +1,21 @@
 import { LoggerService } from '@nestjs/common';
 import type { LogLevel } from '../config/app-config';
+import { currentRequestId } from './request-id';
 
 export type LogSink = (line: string) => void;
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 const BOOT_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
-const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|authorization|cookie|signing/i;
+const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|authorization|cookie|signing|jwt|bearer/i;
+// Token values caught wherever they appear, e.g. inside an error message: `Bearer <anything>` and
+// JWTs, whose base64url header always starts with `eyJ` (`{"`).
+const BEARER_VALUE = /\b(Bearer\s+)[\w~+/.=-]+/gi;
+const JWT_VALUE = /\beyJ[\w-]{6,}(?:\.[\w-]*){0,2}/g;
 
 /**
- * One JSON object per line. Fields whose names look secret are masked, and so is any value
- * registered with `redactValue`, wherever it appears: a secret must never reach a log.
+ * One JSON object per line. Fields whose names look secret are masked, and so are bearer tokens,
+ * JWTs and any value registered with `redactValue`, wherever they appear: a secret must never
+ * reach a log. Lines written while an HTTP request is handled carry its `request_id`.
  */
 export class AppLogger implements LoggerService {
   private readonly secrets = new Set<string>();
@@ -26,9 +32,16 @@ export class AppLogger implements LoggerService {
 
   event(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     if (LEVELS[level] > LEVELS[this.level]) return;
-    const entry = { time: new Date().toISOString(), level, event, ...this.mask(fields) };
+    const entry = {
+      time: new Date().toISOString(),
+      level,
+      event,
+      request_id: currentRequestId(),
+      ...this.mask(fields),
+    };
     let line = JSON.stringify(entry);
     for (const secret of this.secrets) line = line.split(secret).join('[redacted]');
+    line = line.replace(BEARER_VALUE, '$1[redacted]').replace(JWT_VALUE, '[redacted]');
     this.sink(line);
   }
 

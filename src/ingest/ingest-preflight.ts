@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DomainError, httpStatusFor } from '../common/domain-error';
 import { errorBody } from '../common/error.filter';
+import { RequestTracker } from '../common/request-tracker';
+import { MetricsService } from '../metrics/metrics.service';
 import { RuntimeSettings, SettingsService } from '../settings/settings.service';
 import { slotNotFound, SLOT_ID_PATTERN } from '../slots/slots.errors';
 import { SlotRecord, SlotsRepository } from '../slots/slots.repository';
@@ -25,6 +27,8 @@ export class IngestPreflight {
   constructor(
     private readonly slots: SlotsRepository,
     private readonly settings: SettingsService,
+    private readonly tracker: RequestTracker,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Runs the checks once per request (the 100-continue hook may already have). */
@@ -38,7 +42,7 @@ export class IngestPreflight {
    * posting to a wrong slot or a too-large photo is refused before it uploads anything.
    */
   attach(server: Server): void {
-    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const onCheckContinue = (request: IncomingMessage, response: ServerResponse): void => {
       const slotId = INGEST_PATH.exec(request.url ?? '')?.[1];
       const proceed = (): void => {
         response.writeContinue();
@@ -50,6 +54,7 @@ export class IngestPreflight {
           error instanceof DomainError
             ? error
             : new DomainError('internal', 'Internal server error');
+        this.metrics.ingestRefused(decodeURIComponentSafe(slotId), refusal);
         // setHeader is case-insensitive: the refusal's own `Connection: close` is not sent twice.
         for (const [name, value] of Object.entries(refusal.options.headers ?? {})) {
           response.setHeader(name, value);
@@ -59,7 +64,9 @@ export class IngestPreflight {
         response.writeHead(httpStatusFor(refusal.code));
         response.end(JSON.stringify(errorBody(refusal)));
       });
-    });
+    };
+    // Tracked here as well: a refusal from this hook never reaches Express and its middleware.
+    server.on('checkContinue', this.tracker.wrap(onCheckContinue));
   }
 
   private async run(slotId: string, contentLength: string | undefined): Promise<Preflight> {

@@ -6,6 +6,7 @@ import { AppLogger } from '../common/app-logger';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DiskSpace } from '../media/disk-space';
+import { MetricsService } from '../metrics/metrics.service';
 import { describeUnsupportedImage, sniffImageType } from '../media/image-format';
 import { ImageProcessor } from '../media/image-processor';
 import { ResultStore } from '../media/result-store';
@@ -60,6 +61,7 @@ export class IngestService {
     private readonly runner: JobRunner,
     private readonly clock: Clock,
     private readonly logger: AppLogger,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `POST /ingest/{slot_id}` from DSLR Remote Pro. */
@@ -68,7 +70,8 @@ export class IngestService {
     request: IncomingMessage,
     idempotencyKey: string | undefined,
   ): Promise<JobAnswer> {
-    return this.handle('ingest', slotId, request, idempotencyKey);
+    const answer = this.handle('ingest', slotId, request, idempotencyKey);
+    return this.metrics.measureIngest(slotId, answer);
   }
 
   /** `POST /api/slots/{id}/test-run`: the same pipeline, no password, inactive slots allowed. */

@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import { ImageProcessor, ResultNotImageError } from '../media/image-processor';
 import { MediaObjectsService } from '../media/media-objects.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { ResultStore } from '../media/result-store';
 import {
   ImageMime,
@@ -70,11 +71,13 @@ export class JobRunner {
     private readonly clock: Clock,
     private readonly logger: AppLogger,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async run(request: RunRequest): Promise<JobAnswer> {
     const { job, deadline } = request;
     this.running.add(job.id, deadline);
+    const inFlight = this.metrics.jobStarted();
     let providerDurationMs: number | null = null;
     let model: string | null = job.model;
     try {
@@ -92,6 +95,7 @@ export class JobRunner {
       if (outcome instanceof DomainError) throw outcome;
       return outcome;
     } finally {
+      inFlight();
       this.running.remove(job.id);
       deadline.dispose();
       // The job is over: its temporary provider links end now, not at their expiry.
@@ -203,7 +207,7 @@ export class JobRunner {
           settings.providerConcurrency[provider],
           deadline.signal,
           () => {
-            return driver.process(
+            const call = driver.process(
               {
                 jobId: job.id,
                 slotId: slot.id,
@@ -220,6 +224,7 @@ export class JobRunner {
               },
               deadline.signal,
             );
+            return this.metrics.observeProviderCall(provider, deadline.signal, call);
           },
         );
         spentMs += Date.now() - started;
