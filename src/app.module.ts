@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AdminUiModule } from './admin-ui/admin-ui.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CleanupModule } from './cleanup/cleanup.module';
@@ -53,6 +54,7 @@ export class AppModule {
         StatsModule,
         CleanupModule,
         HealthModule,
+        AdminUiModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       adminCredentialsFile: path.join('/srv/pc/data/secrets/runtime_credentials.json'),
       logLevel: 'info',
       minFreeDiskMb: 500,
+      adminUiDir: '/srv/pc/admin-ui/dist/admin-ui/browser',
     });
   });
 

@@ -28,6 +28,8 @@ export interface AppConfig {
   readonly adminCredentialsFile: string;
   readonly logLevel: LogLevel;
   readonly minFreeDiskMb: number;
+  /** The built admin console served at `/admin/`; missing → the API runs without it. */
+  readonly adminUiDir: string;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +83,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     ),
     logLevel: read.oneOf('LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     minFreeDiskMb: read.integer('MIN_FREE_DISK_MB', 500, 0, 10_000_000),
+    adminUiDir: path.resolve(
+      cwd,
+      read.string('ADMIN_UI_DIR') ?? path.join('admin-ui', 'dist', 'admin-ui', 'browser'),
+    ),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
