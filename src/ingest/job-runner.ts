@@ -80,10 +80,12 @@ export class JobRunner {
     const inFlight = this.metrics.jobStarted();
     let providerDurationMs: number | null = null;
     let model: string | null = job.model;
+    let providerStartedAt: number | undefined;
     try {
       await this.jobs.markProcessing(job.id);
       // The work goes on in the background if the deadline fires first; its final update is
       // conditional on the job still running, so a late answer can never overwrite the timeout.
+      providerStartedAt = Date.now();
       const work = this.produce(request, (outcome) => {
         providerDurationMs = outcome.providerDurationMs;
         model = outcome.model;
@@ -91,6 +93,9 @@ export class JobRunner {
       work.catch(() => undefined);
       return await deadline.race(work);
     } catch (error) {
+      // A failed or timed-out call spent time with the provider too: the log and the row show it.
+      providerDurationMs ??=
+        providerStartedAt === undefined ? null : Date.now() - providerStartedAt;
       const outcome = await this.fail(request, error, { providerDurationMs, model });
       if (outcome instanceof DomainError) throw outcome;
       return outcome;

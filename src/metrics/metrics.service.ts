@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DomainError, httpStatusFor } from '../common/domain-error';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.tokens';
 import { JobAborted } from '../ingest/deadline';
+import { statfsFreeBytes } from '../media/disk-space';
 import type { ProviderId } from '../providers/provider-catalog';
 import { ProviderError } from '../providers/provider-driver';
 import { SLOT_ID_PATTERN } from '../slots/slots.errors';
@@ -33,7 +37,10 @@ export class MetricsService {
   private readonly mediaBytes: Gauge<'kind'>;
   private readonly loginFailures: Counter;
 
-  constructor(private readonly registry: Registry) {
+  constructor(
+    private readonly registry: Registry,
+    @InjectConfig() config: Pick<AppConfig, 'mediaRoot' | 'minFreeDiskMb'>,
+  ) {
     const registers = [registry];
     this.ingestRequests = new Counter({
       name: 'photochanger_ingest_requests_total',
@@ -90,6 +97,20 @@ export class MetricsService {
       labelNames: ['kind'],
       registers,
     });
+    // Free space is read at scrape time, so the disk alert works without a node exporter.
+    new Gauge({
+      name: 'photochanger_media_free_bytes',
+      help: 'Bytes free to the server on the file system holding MEDIA_ROOT',
+      registers,
+      async collect() {
+        this.set(await freeBytesUnder(config.mediaRoot));
+      },
+    });
+    new Gauge({
+      name: 'photochanger_media_min_free_bytes',
+      help: 'MIN_FREE_DISK_MB in bytes: below it ingest answers 503 storage_full',
+      registers,
+    }).set(config.minFreeDiskMb * 1024 * 1024);
     this.loginFailures = new Counter({
       name: 'photochanger_login_failures_total',
       help: 'Admin logins refused: wrong credentials (401) or throttled (429)',
@@ -197,6 +218,20 @@ export class MetricsService {
 
   loginFailed(): void {
     this.loginFailures.inc();
+  }
+}
+
+/**
+ * Free bytes on the file system that holds (or will hold: a fresh install creates MEDIA_ROOT on
+ * first use) `folder`; NaN when even the root cannot be read, so no alert fires on a made-up 0.
+ */
+async function freeBytesUnder(folder: string): Promise<number> {
+  for (let current = path.resolve(folder); ; current = path.dirname(current)) {
+    try {
+      return await statfsFreeBytes(current);
+    } catch {
+      if (current === path.dirname(current)) return NaN;
+    }
   }
 }
 
