@@ -55,6 +55,17 @@ export class CleanupRepository {
     return new Set(rows.map((row) => row.id));
   }
 
+  /** What the kept results and the templates take on disk, from the sizes recorded at write time. */
+  async storedBytes(): Promise<{ results: number; templates: number }> {
+    const [row] = await this.dataSource.query<Array<{ results: string; templates: string }>>(
+      `SELECT
+         (SELECT coalesce(sum(result_size_bytes), 0) FROM job
+           WHERE result_path IS NOT NULL AND result_deleted_at IS NULL) AS results,
+         (SELECT coalesce(sum(size_bytes), 0) FROM template_media) AS templates`,
+    );
+    return { results: Number(row?.results ?? 0), templates: Number(row?.templates ?? 0) };
+  }
+
   /** Runs `work` only if no other instance is cleaning right now; false when it was skipped. */
   async exclusively(work: () => Promise<void>): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();

@@ -6,6 +6,7 @@ import { AppLogger } from '../common/app-logger';
 import { Clock } from '../common/clock';
 import { JobRecovery } from '../ingest/job-recovery';
 import { MediaObjectsService, PROVIDER_MEDIA_FOLDER } from '../media/media-objects.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { RemovedFiles, ResultStore, UUID_PATTERN } from '../media/result-store';
 import { CleanupRepository } from './cleanup.repository';
 
@@ -37,6 +38,7 @@ export class CleanupService {
     private readonly store: ResultStore,
     private readonly mediaObjects: MediaObjectsService,
     private readonly recovery: JobRecovery,
+    private readonly metrics: MetricsService,
     private readonly clock: Clock,
     private readonly logger: AppLogger,
   ) {}
@@ -66,6 +68,23 @@ export class CleanupService {
       report.temp_files = await this.store.removeStaleTemp(cutoff);
     });
     report.duration_ms = Date.now() - started;
+    this.metrics.cleanupDeleted(
+      'results',
+      report.expired_results.files,
+      report.expired_results.bytes,
+    );
+    this.metrics.cleanupDeleted(
+      'provider_media',
+      report.expired_media.files,
+      report.expired_media.bytes,
+    );
+    this.metrics.cleanupDeleted('orphans', report.orphans.files, report.orphans.bytes);
+    this.metrics.cleanupDeleted('temp', report.temp_files.files, report.temp_files.bytes);
+    if (report.ran) {
+      const stored = await this.repository.storedBytes();
+      this.metrics.setMediaBytes('results', stored.results);
+      this.metrics.setMediaBytes('templates', stored.templates);
+    }
     this.logger.event('info', report.ran ? 'cleanup.completed' : 'cleanup.skipped', {
       trigger: options.trigger,
       slot_id: options.slotId,

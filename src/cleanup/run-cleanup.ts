@@ -9,7 +9,10 @@ import { CleanupService } from './cleanup.service';
 /** Boots the application without HTTP on the right database, sweeps once, prints the report. */
 export async function runCleanup(env: NodeJS.ProcessEnv): Promise<number> {
   const config = loadConfig(env);
-  const logger = new AppLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
+  // stdout carries the report (JSON for cron mail or jq); log lines go to stderr.
+  const logger = new AppLogger(config.logLevel === 'debug' ? 'debug' : 'warn', (line) =>
+    process.stderr.write(`${line}\n`),
+  );
   const secrets = await resolveRuntimeSecrets(config);
   const database = await databaseForCli(config, () => undefined);
   try {
