@@ -17,6 +17,8 @@ export interface JobRow {
   resultMimeType: string | null;
   resultExpiresAt: Date | null;
   resultDeletedAt: Date | null;
+  durationMs: number | null;
+  resultSizeBytes: number | null;
 }
 
 const HOUR = 3_600_000;
@@ -54,14 +56,16 @@ export async function insertJob(
     resultMimeType: completed ? 'image/jpeg' : null,
     resultExpiresAt: completed && finishedAt ? new Date(finishedAt.getTime() + 72 * HOUR) : null,
     resultDeletedAt: null,
+    durationMs: null,
+    resultSizeBytes: null,
     ...overrides,
   };
   await sql(
     databaseUrl,
     `INSERT INTO job (id, slot_id, source, status, failure_reason, provider, operation, started_at,
                       deadline_at, finished_at, result_path, result_mime_type, result_expires_at,
-                      result_deleted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+                      result_deleted_at, duration_ms, result_size_bytes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       row.id,
       row.slotId,
@@ -77,6 +81,8 @@ export async function insertJob(
       row.resultMimeType,
       row.resultExpiresAt,
       row.resultDeletedAt,
+      row.durationMs,
+      row.resultSizeBytes,
     ],
   );
   return row;
