@@ -135,6 +135,7 @@ describe('cleanup', () => {
     const report = await waitFor(
       () => Promise.resolve(app.logs.find((line) => line.event === 'cleanup.completed')),
       'the background cleanup',
+      20_000,
     );
 
     expect(existsSync(orphanFolder)).toBe(false);
