@@ -5,6 +5,7 @@
 import { ASPECT_RATIOS } from '../provider-catalog';
 import type { ProviderImage, ProviderResult } from '../provider-driver';
 import { ProviderError } from '../provider-driver';
+import { clean, nonEmpty, parseJson, record } from '../wire';
 
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
@@ -17,9 +18,6 @@ export const FACE_PRESERVING_INSTRUCTION =
   'identity, facial features, expression, skin tone, hair, body and pose. Do not add, remove or swap people. ' +
   'Change only the background, style or surroundings, as asked below. Any further images are references ' +
   'for that change.';
-
-/** Longer provider texts are cut: they end up on the job row and in the admin console. */
-export const PROVIDER_MESSAGE_MAX_CHARS = 500;
 
 /** Gemini reports a finished answer with this reason; anything else without an image is a refusal. */
 const FINISHED = 'STOP';
@@ -151,16 +149,6 @@ export function readErrorResponse(httpStatus: number, text: string, secret: stri
   return new ProviderError('provider_error', summary, { ...details, retryable: false });
 }
 
-/** Removes the key wherever it appears and cuts the text to what the job row keeps. */
-export function clean(value: unknown, secret: string): string | undefined {
-  const text = nonEmpty(value);
-  if (text === undefined) return undefined;
-  const safe = secret ? text.split(secret).join('[redacted]') : text;
-  return safe.length > PROVIDER_MESSAGE_MAX_CHARS
-    ? `${safe.slice(0, PROVIDER_MESSAGE_MAX_CHARS - 1)}…`
-    : safe;
-}
-
 function isDailyQuota(details: unknown, message: string | undefined): boolean {
   const quotaIds = list(details).flatMap((detail) =>
     list(record(detail)?.violations).map((violation) => nonEmpty(record(violation)?.quotaId)),
@@ -198,24 +186,6 @@ function badResponse(message: string): ProviderError {
   return new ProviderError('bad_response', message, { retryable: false });
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
-}
-
-function nonEmpty(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }

@@ -15,11 +15,9 @@ import {
   readErrorResponse,
   readGenerateContentResponse,
 } from './gemini-protocol';
+import { HEADER_SAFE, networkCode } from '../wire';
 
 export { nearestAspectRatio } from './gemini-protocol';
-
-/** Visible ASCII only: fetch refuses other header values with an error that quotes the value. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
 /** Google Gemini image editing over plain `fetch` (SPEC §5). */
 @Injectable()
@@ -122,19 +120,6 @@ export class GeminiDriver implements ProviderDriver {
       cause: error,
     });
   }
-}
-
-/**
- * `ECONNREFUSED`, `ENOTFOUND`, a TLS code… — undici hides it in `cause`. Read by shape, not
- * `instanceof`: fetch's errors may come from another realm (jest's sandbox).
- */
-function networkCode(error: unknown): string {
-  const { cause, message } = (error ?? {}) as { cause?: unknown; message?: unknown };
-  const { code, message: causeMessage } = (cause ?? {}) as { code?: unknown; message?: unknown };
-  for (const candidate of [code, causeMessage, message]) {
-    if (typeof candidate === 'string' && candidate !== '') return candidate;
-  }
-  return 'unknown error';
 }
 
 function text(value: unknown): string | undefined {

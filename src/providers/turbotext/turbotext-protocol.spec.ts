@@ -2,7 +2,6 @@ import { ProviderError } from '../provider-driver';
 import {
   callFor,
   createQueueFields,
-  PROVIDER_MESSAGE_MAX_CHARS,
   readCreateQueueAnswer,
   readHttpError,
   readResultAnswer,
@@ -10,6 +9,7 @@ import {
   resultLocation,
   resultMimeType,
 } from './turbotext-protocol';
+import { PROVIDER_MESSAGE_MAX_CHARS } from '../wire';
 
 const KEY = 'tt-secret-key-0123456789';
 const BASE = 'https://www.turbotext.ru/api_ai';

@@ -5,6 +5,7 @@
  */
 import type { TemplateKind } from '../provider-catalog';
 import { ProviderError } from '../provider-driver';
+import { clean, nonEmpty, parseJson, record } from '../wire';
 
 export type TurbotextMethod = 'mix_images' | 'deepfake_photo' | 'generate_image2image';
 
@@ -13,9 +14,6 @@ export interface TurbotextCall {
   /** The template the method needs besides the guest photo, if any. */
   template?: TemplateKind;
 }
-
-/** Longer provider texts are cut: they end up on the job row and in the admin console. */
-export const PROVIDER_MESSAGE_MAX_CHARS = 500;
 
 export const DEFAULT_STRENGTH = 40;
 
@@ -61,7 +59,7 @@ export function createQueueFields(
     case 'mix_images': {
       fields.url_image_target = urls.photo;
       fields.url = template();
-      const prompt = text(settings.prompt);
+      const prompt = nonEmpty(settings.prompt);
       if (prompt !== undefined) fields.content = prompt;
       break;
     }
@@ -71,7 +69,7 @@ export function createQueueFields(
       fields.face_restore = settings.face_restore === false ? 'False' : 'True';
       break;
     case 'generate_image2image': {
-      const prompt = text(settings.prompt);
+      const prompt = nonEmpty(settings.prompt);
       if (prompt === undefined) {
         throw new ProviderError(
           'provider_error',
@@ -84,7 +82,7 @@ export function createQueueFields(
       fields.url = urls.photo;
       fields.content = prompt;
       fields.strength = String(finite(settings.strength) ?? DEFAULT_STRENGTH);
-      const negative = text(settings.negative_prompt);
+      const negative = nonEmpty(settings.negative_prompt);
       if (negative !== undefined) fields.negative_prompt = negative;
       const seed = finite(settings.seed);
       if (seed !== undefined) fields.seed = String(seed);
@@ -141,9 +139,9 @@ export function resultLocation(body: Record<string, unknown>): string | undefine
   const data = record(body.data);
   const images: unknown = data?.image;
   return (
-    text(body.uploaded_image) ??
-    text(data?.uploaded_image) ??
-    text(Array.isArray(images) ? images[0] : images)
+    nonEmpty(body.uploaded_image) ??
+    nonEmpty(data?.uploaded_image) ??
+    nonEmpty(Array.isArray(images) ? images[0] : images)
   );
 }
 
@@ -201,16 +199,6 @@ export function resultMimeType(declared: string | null, bytes: Buffer): string |
   return undefined;
 }
 
-/** Removes the key wherever it appears and cuts the text to what the job row keeps. */
-export function clean(value: unknown, secret: string): string | undefined {
-  const message = text(value);
-  if (message === undefined) return undefined;
-  const safe = secret ? message.split(secret).join('[redacted]') : message;
-  return safe.length > PROVIDER_MESSAGE_MAX_CHARS
-    ? `${safe.slice(0, PROVIDER_MESSAGE_MAX_CHARS - 1)}…`
-    : safe;
-}
-
 export function badResponse(message: string, httpStatus?: number): ProviderError {
   return new ProviderError('bad_response', message, { retryable: false, httpStatus });
 }
@@ -236,24 +224,6 @@ function refusal(body: Record<string, unknown>, secret: string, summary: string)
     providerMessage ? `${summary}: ${providerMessage}` : summary,
     { retryable: false, providerMessage },
   );
-}
-
-function parseJson(answer: string): unknown {
-  try {
-    return JSON.parse(answer) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
 function finite(value: unknown): number | undefined {

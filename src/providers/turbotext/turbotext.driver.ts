@@ -21,6 +21,7 @@ import {
   resultMimeType,
   unsupportedOperation,
 } from './turbotext-protocol';
+import { HEADER_SAFE, networkCode } from '../wire';
 
 export interface TurbotextDriverOptions {
   /** Pause between two `get_result` polls; tests shorten it. */
@@ -43,9 +44,6 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 const MAX_POLL_FAILURES = 3;
 /** setTimeout fires at once for longer delays; no deadline is anywhere near this. */
 const MAX_TIMER_MS = 2_147_483_647;
-
-/** Visible ASCII only: fetch refuses other header values with an error that quotes the value. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
 interface Progress {
   queueId?: string;
@@ -365,17 +363,4 @@ async function readCapped(response: Response, limit: number): Promise<Buffer | u
     chunks.push(value);
   }
   return Buffer.concat(chunks);
-}
-
-/**
- * `ECONNREFUSED`, `ENOTFOUND`, a TLS code… — undici hides it in `cause`. Read by shape, not
- * `instanceof`: fetch's errors may come from another realm (jest's sandbox).
- */
-function networkCode(error: unknown): string {
-  const { cause, message } = (error ?? {}) as { cause?: unknown; message?: unknown };
-  const { code, message: causeMessage } = (cause ?? {}) as { code?: unknown; message?: unknown };
-  for (const candidate of [code, causeMessage, message]) {
-    if (typeof candidate === 'string' && candidate !== '') return candidate;
-  }
-  return 'unknown error';
 }
