@@ -1,12 +1,16 @@
 # syntax=docker/dockerfile:1
-# Build: the server (and, once it exists, the admin console) compiled in a throwaway stage.
+# Build: the server and the admin console compiled in a throwaway stage.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY admin-ui/package.json ./admin-ui/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
+COPY admin-ui ./admin-ui
+# The console's packages are all build-time ones: pruning leaves only the server's.
 RUN npm run build && npm prune --omit=dev
 
 # Run: production dependencies and compiled code only, as an unprivileged user.
@@ -19,6 +23,7 @@ RUN groupadd --system photochanger && useradd --system --gid photochanger --home
     && mkdir -p /data && chown photochanger:photochanger /data
 COPY --from=build --chown=photochanger:photochanger /app/node_modules ./node_modules
 COPY --from=build --chown=photochanger:photochanger /app/dist ./dist
+COPY --from=build --chown=photochanger:photochanger /app/admin-ui/dist/admin-ui/browser ./admin-ui/dist/admin-ui/browser
 COPY --chown=photochanger:photochanger package.json ./
 USER photochanger
 VOLUME ["/data"]
