@@ -318,6 +318,28 @@ describeInBrowser('admin console in a browser', () => {
     await shot(page, '10-slots-tablet');
   });
 
+  it('changes the signed-in admin’s own password and stays signed in', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('link', { name: 'serg' }).click();
+    await page.getByRole('heading', { name: 'Смена пароля' }).waitFor();
+    await page.getByLabel('Текущий пароль').fill('not-my-password');
+    await page.getByLabel('Новый пароль', { exact: true }).fill('serg-new-password-2');
+    await page.getByLabel('Повторите новый пароль').fill('serg-new-password-2');
+    await page.getByRole('button', { name: 'Сменить пароль' }).click();
+    // A wrong current password is a form error, not the end of the session.
+    await page.getByText('Неверный текущий пароль.').waitFor();
+
+    await page.getByLabel('Текущий пароль').fill(ADMIN_PASSWORDS.serg);
+    await page.getByRole('button', { name: 'Сменить пароль' }).click();
+    await page.getByText('Пароль изменён').waitFor();
+    await page.getByRole('link', { name: 'Слоты', exact: true }).click();
+    await page.getByRole('heading', { name: 'Слоты AI-обработки' }).waitFor();
+    const login = await app.request('POST', '/api/login', {
+      json: { username: 'serg', password: 'serg-new-password-2' },
+    });
+    expect(login.status).toBe(200);
+  });
+
   it('sends an expired session back to sign-in', async () => {
     await page.evaluate(`sessionStorage.setItem('photochanger.token', 'not.a-valid.token')`);
     await page.goto(`${app.url}/admin/settings`);

@@ -33,8 +33,11 @@ export interface Change {
   after: string;
 }
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
 function show(value: unknown): string {
-  if (value === undefined) return '—';
+  if (value === undefined || value === null) return '—';
+  if (typeof value === 'string' && ISO_DATE.test(value)) return formatDateTime(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 120 ? `${text.slice(0, 117)}…` : text;
 }
