@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import { boothPost, BoothResponse, dslrFields, multipart } from './booth';
 import { sql } from './database';
 import { FakeClock } from './fake-clock';
+import { INGEST_PASSWORD, saveSettings, saveSlot } from './ingest-setup';
 import type { TestApp } from './test-app';
 
-export const INGEST_PASSWORD = 'booth-ingest-password-7Qx';
+export { INGEST_PASSWORD };
 
 /**
  * A FakeClock that runs at real speed from the real time, and can still be moved forward: job
@@ -35,17 +36,11 @@ export async function configureIngest(
   options: { geminiKey?: string; settings?: Record<string, unknown> } = {},
 ): Promise<string> {
   const token = await app.login();
-  const response = await app.request('PUT', '/api/settings', {
-    token,
-    json: {
-      ingest_password: INGEST_PASSWORD,
-      ...(options.geminiKey ? { provider_keys: { gemini: options.geminiKey } } : {}),
-      ...options.settings,
-    },
+  await saveSettings(app, token, {
+    ingest_password: INGEST_PASSWORD,
+    ...(options.geminiKey ? { provider_keys: { gemini: options.geminiKey } } : {}),
+    ...options.settings,
   });
-  if (response.status !== 200) {
-    throw new Error(`PUT /api/settings: ${response.status} ${JSON.stringify(response.body)}`);
-  }
   return token;
 }
 
@@ -55,10 +50,7 @@ export async function updateSettings(
   token: string,
   settings: Record<string, unknown>,
 ): Promise<void> {
-  const response = await app.request('PUT', '/api/settings', { token, json: settings });
-  if (response.status !== 200) {
-    throw new Error(`PUT /api/settings: ${response.status} ${JSON.stringify(response.body)}`);
-  }
+  await saveSettings(app, token, settings);
 }
 
 /** Makes `slotId` an active Gemini `image_edit` slot with these settings. */
@@ -68,24 +60,10 @@ export async function configureGeminiSlot(
   slotId: string,
   settings: Record<string, unknown> = {},
 ): Promise<void> {
-  const current = await app.request<{ version: number }>('GET', `/api/slots/${slotId}`, { token });
-  const response = await app.request('PUT', `/api/slots/${slotId}`, {
-    token,
-    json: {
-      display_name: `Booth ${slotId}`,
-      provider: 'gemini',
-      operation: 'image_edit',
-      is_active: true,
-      settings: { prompt: 'Put them on a beach at sunset', ...settings },
-      template_media: [],
-      version: current.body.version,
-    },
+  await saveSlot(app, token, slotId, {
+    display_name: `Booth ${slotId}`,
+    settings: { prompt: 'Put them on a beach at sunset', ...settings },
   });
-  if (response.status !== 200) {
-    throw new Error(
-      `PUT /api/slots/${slotId}: ${response.status} ${JSON.stringify(response.body)}`,
-    );
-  }
 }
 
 /** One shot from the booth: a new `time`/`id` each time, so never an exact retry. */
