@@ -340,6 +340,19 @@ describeInBrowser('admin console in a browser', () => {
     expect(login.status).toBe(200);
   });
 
+  it('signs out with «Выйти» and back in with the new password', async () => {
+    await page.getByRole('button', { name: 'Выйти' }).click();
+    await page.waitForURL('**/admin/login**');
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.goto(`${app.url}/admin/settings`);
+    await page.waitForURL('**/admin/login?returnUrl=%2Fsettings');
+    await page.getByLabel('Имя пользователя').fill('serg');
+    await page.getByLabel('Пароль', { exact: true }).fill('serg-new-password-2');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.waitForURL('**/admin/settings');
+    await page.getByRole('heading', { name: 'Настройки платформы' }).waitFor();
+  });
+
   it('sends an expired session back to sign-in', async () => {
     await page.evaluate(`sessionStorage.setItem('photochanger.token', 'not.a-valid.token')`);
     await page.goto(`${app.url}/admin/settings`);

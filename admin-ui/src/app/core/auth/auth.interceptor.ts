@@ -32,7 +32,7 @@ export const authInterceptor: HttpInterceptorFn = (request, next) => {
   return next(authorised).pipe(
     catchError((error: unknown) => {
       if (error instanceof HttpErrorResponse && error.status === 401 && sessionEnded(error)) {
-        auth.logout(router.url);
+        void auth.logout({ returnUrl: router.url, expired: true });
       }
       return throwError(() => error);
     }),

@@ -54,16 +54,26 @@ export class AuthService {
     this.tokenState.set(token);
   }
 
-  logout(returnUrl?: string): void {
+  /**
+   * Back to sign-in. A dead session (`expired`) forgets the token at once; a click on «Выйти»
+   * forgets it once the page let go (a page with unsaved edits asks first).
+   */
+  async logout(options: { returnUrl?: string; expired?: boolean } = {}): Promise<void> {
+    if (options.expired) this.forget();
+    const { returnUrl } = options;
+    const left = await this.router.navigate(['/login'], {
+      queryParams: returnUrl && !returnUrl.startsWith('/login') ? { returnUrl } : {},
+    });
+    if (left) this.forget();
+  }
+
+  private forget(): void {
     try {
       sessionStorage.removeItem(STORAGE_KEY);
     } catch {
       // nothing stored
     }
     this.tokenState.set(null);
-    void this.router.navigate(['/login'], {
-      queryParams: returnUrl && returnUrl !== '/login' ? { returnUrl } : {},
-    });
   }
 }
 

@@ -72,7 +72,7 @@ import { AuthService } from '../auth/auth.service';
           </svg>
           <span>{{ auth.username() || 'Аккаунт' }}</span>
         </a>
-        <button type="button" class="nav-link" (click)="auth.logout()">
+        <button type="button" class="nav-link" (click)="logout()">
           <svg viewBox="0 0 24 24" aria-hidden="true">
             <path d="M14 4h4a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-4M10 16l4-4-4-4M14 12H3" />
           </svg>
@@ -87,6 +87,10 @@ import { AuthService } from '../auth/auth.service';
 })
 export class Shell {
   protected readonly auth = inject(AuthService);
+
+  protected logout(): void {
+    void this.auth.logout();
+  }
 
   protected skip(event: Event): void {
     event.preventDefault();
