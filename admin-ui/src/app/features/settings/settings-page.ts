@@ -400,14 +400,17 @@ export class SettingsPage implements OnInit, HasUnsavedChanges {
 
     this.saving.set(true);
     this.saveError.set(null);
+    let failure: { error: unknown } | undefined;
     try {
       this.reset(await this.api.saveSettings(body));
       this.toasts.show('Настройки сохранены');
     } catch (error) {
-      await this.onSaveError(error);
+      failure = { error };
     } finally {
       this.saving.set(false);
     }
+    // After the button is back: a version conflict asks in a modal.
+    if (failure) await this.onSaveError(failure.error);
   }
 
   private async onSaveError(error: unknown): Promise<void> {

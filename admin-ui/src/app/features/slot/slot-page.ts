@@ -370,6 +370,7 @@ export class SlotPage implements HasUnsavedChanges {
     };
     this.saving.set(true);
     this.saveError.set(null);
+    let failure: { error: unknown } | undefined;
     try {
       const saved = await this.api.saveSlot(current.id, body);
       const before = new Set([
@@ -381,10 +382,12 @@ export class SlotPage implements HasUnsavedChanges {
       this.toasts.show('Слот сохранён');
       void this.deleteUnbound(before, saved);
     } catch (error) {
-      await this.onSaveError(error);
+      failure = { error };
     } finally {
       this.saving.set(false);
     }
+    // After the button is back: a version conflict asks in a modal.
+    if (failure) await this.onSaveError(failure.error);
   }
 
   private async onSaveError(error: unknown): Promise<void> {
