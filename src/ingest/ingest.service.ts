@@ -149,15 +149,22 @@ export class IngestService {
         );
       }
       const maxPixels = settings.maxInputMegapixels * 1_000_000;
-      const inspected = await this.images.inspect(file.path, { maxPixels });
-      await this.disk.assertRoomForIngest();
+      // The header here (type, pixel limit); the normalisation below decodes every pixel once and
+      // refuses a truncated or corrupt photo with the same 415, still before any job exists.
+      const inspected = await this.images.inspect(file.path, {
+        maxPixels,
+        decode: false,
+        head: file.head,
+      });
       const [photo, templates] = await Promise.all([
         this.images.normalizeForProvider(file.path, {
           maxEdgePx: settings.providerMaxEdgePx,
           maxPixels,
+          head: file.head,
         }),
         this.templates.forSlot(slot.id, settings.providerMaxEdgePx, maxPixels),
       ]);
+      await this.disk.assertRoomForIngest();
       return {
         slot,
         settings,

@@ -154,7 +154,7 @@ export class JobRunner {
       maxPixels: settings.maxInputMegapixels * 1_000_000,
     });
     deadline.signal.throwIfAborted();
-    const preview = await this.images.preview(rendered.bytes);
+    const preview = rendered.preview ?? (await this.images.preview(rendered.bytes));
     const stored = await this.store.save(slot.id, job.id, rendered, preview);
 
     const finishedAt = this.clock.now();

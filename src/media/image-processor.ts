@@ -24,12 +24,21 @@ export interface ImageInfo {
 
 export interface InspectOptions {
   maxPixels: number;
+  /**
+   * false: the header only (type, pixel count), for a caller that decodes every pixel next anyway
+   * — the ingest pipeline's normalisation refuses a truncated or corrupt file just the same.
+   */
+  decode?: boolean;
+  /** The file's first bytes when already known (the upload receiver keeps them): no re-read. */
+  head?: Buffer;
 }
 
 export interface NormalizeOptions {
   /** The long edge of the photo sent to a provider (`provider_max_edge_px`). */
   maxEdgePx: number;
   maxPixels: number;
+  /** As in InspectOptions. */
+  head?: Buffer;
 }
 
 export interface RenderOptions {
@@ -38,6 +47,12 @@ export interface RenderOptions {
   /** A slot's `output_long_edge_px`: the answer's long edge, enlarging when needed. */
   longEdgePx?: number;
   maxPixels: number;
+}
+
+/** The answer as the booth receives it. */
+export interface RenderedImage extends ProviderImage {
+  /** The gallery preview, when rendering already decoded the pixels for it. */
+  preview?: Buffer;
 }
 
 /** The provider's bytes are not a usable image; the pipeline records `bad_response`. */
@@ -61,6 +76,46 @@ const FAIL_ON = 'error';
 let sharpConfigured = false;
 
 /**
+ * Image operations at once, process-wide. Each one holds a libuv pool thread for its whole run, and
+ * the pool also carries every file operation (the uploads being written, results, fsyncs): with
+ * all threads on images, a burst of ingests would wait on its own disk writes behind every queued
+ * decode, the jobs progressing in lockstep and finishing together, late. One thread stays free for
+ * the disk, no more images decode at once than there are cores, and the rest wait here in order —
+ * an answer's work (result, preview) before a new photo's, since it finishes a job and frees memory.
+ */
+class ImageQueue {
+  private running = 0;
+  private readonly waiting: Array<{ urgent: boolean; start: () => void }> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>, urgent = false): Promise<T> {
+    if (this.running < this.limit) this.running++;
+    else {
+      await new Promise<void>((start) => {
+        const entry = { urgent, start };
+        const at = urgent ? this.waiting.findIndex((other) => !other.urgent) : -1;
+        if (at < 0) this.waiting.push(entry);
+        else this.waiting.splice(at, 0, entry);
+      });
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.running--;
+    }
+  }
+}
+
+function poolSize(): number {
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}
+
+const imageQueue = new ImageQueue(Math.max(1, Math.min(poolSize() - 1, availableParallelism())));
+
+/**
  * Process-wide libvips settings, applied once.
  *
  * - The operation cache is off: every photo is different, so the cache would only hold decoded
@@ -74,8 +129,7 @@ export function configureSharp(): void {
   if (sharpConfigured) return;
   sharpConfigured = true;
   sharp.cache(false);
-  const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  const perImage = Math.max(1, Math.floor(availableParallelism() / poolSize));
+  const perImage = Math.max(1, Math.floor(availableParallelism() / poolSize()));
   sharp.concurrency(Math.min(sharp.concurrency(), perImage));
 }
 
@@ -95,10 +149,12 @@ export class ImageProcessor {
    * or corrupt body is refused here too.
    */
   async inspect(path: string, options: InspectOptions): Promise<ImageInfo> {
-    const mimeType = acceptedType(await readHead(path));
+    const mimeType = acceptedType(options.head ?? (await readHead(path)));
     let metadata: sharp.Metadata;
     try {
-      metadata = await sharp(path, inputOptions(options.maxPixels)).metadata();
+      metadata = await imageQueue.run(() =>
+        sharp(path, inputOptions(options.maxPixels)).metadata(),
+      );
     } catch (error) {
       throw unsupported(error, options.maxPixels);
     }
@@ -108,10 +164,12 @@ export class ImageProcessor {
         `The file starts like ${label(mimeType)} but decodes as ${String(metadata.format).toUpperCase()}`,
       );
     }
-    try {
-      await probeDecode(sharp(path, inputOptions(options.maxPixels)));
-    } catch (error) {
-      throw unsupported(error, options.maxPixels);
+    if (options.decode ?? true) {
+      try {
+        await imageQueue.run(() => probeDecode(sharp(path, inputOptions(options.maxPixels))));
+      } catch (error) {
+        throw unsupported(error, options.maxPixels);
+      }
     }
     const orientation = validOrientation(metadata.orientation);
     return { mimeType, orientation, ...orientedSize(metadata.width, metadata.height, orientation) };
@@ -123,7 +181,7 @@ export class ImageProcessor {
    * and camera details never leave the booth.
    */
   async normalizeForProvider(path: string, options: NormalizeOptions): Promise<ProviderImage> {
-    const mimeType = acceptedType(await readHead(path));
+    const mimeType = acceptedType(options.head ?? (await readHead(path)));
     const pipeline = sharp(path, inputOptions(options.maxPixels)).autoOrient().resize({
       width: options.maxEdgePx,
       height: options.maxEdgePx,
@@ -131,7 +189,7 @@ export class ImageProcessor {
       withoutEnlargement: true,
     });
     try {
-      return await encode(pipeline, formatForMime(mimeType));
+      return await imageQueue.run(() => encode(pipeline, formatForMime(mimeType)));
     } catch (error) {
       throw unsupported(error, options.maxPixels);
     }
@@ -142,7 +200,11 @@ export class ImageProcessor {
    * requested size are passed through untouched (no second lossy encode). `longEdgePx` is an
    * explicit print size, so a smaller answer is enlarged to it.
    */
-  async renderResult(input: Buffer, options: RenderOptions): Promise<ProviderImage> {
+  renderResult(input: Buffer, options: RenderOptions): Promise<RenderedImage> {
+    return imageQueue.run(() => this.render(input, options), true);
+  }
+
+  private async render(input: Buffer, options: RenderOptions): Promise<RenderedImage> {
     const sniffed = sniffImageType(input.subarray(0, SNIFF_BYTES));
     if (!sniffed) {
       const other = describeUnsupportedImage(input.subarray(0, SNIFF_BYTES));
@@ -158,12 +220,8 @@ export class ImageProcessor {
       if (metadata.format !== formatForMime(sniffed)) {
         throw new Error(`${label(sniffed)} header but ${String(metadata.format)} content`);
       }
-      await probeDecode(sharp(input, inputOptions(options.maxPixels)));
     } catch (error) {
-      throw new ResultNotImageError(
-        `The provider's image cannot be decoded: ${errorMessage(error)}`,
-        { cause: error },
-      );
+      throw undecodable(error);
     }
 
     const orientation = validOrientation(metadata.orientation);
@@ -172,7 +230,18 @@ export class ImageProcessor {
     const resize = options.longEdgePx !== undefined && options.longEdgePx !== longEdge;
     // Print software may ignore EXIF orientation, so only an upright answer passes through as is.
     if (sniffed === options.format && orientation === 1 && !resize) {
-      return { bytes: input, mimeType: sniffed, ...size };
+      // The preview decodes every pixel: it is the decodability check too, one decode instead of two.
+      try {
+        const preview = await previewOf(sharp(input, inputOptions(options.maxPixels)));
+        return { bytes: input, mimeType: sniffed, ...size, preview };
+      } catch (error) {
+        throw undecodable(error);
+      }
+    }
+    try {
+      await probeDecode(sharp(input, inputOptions(options.maxPixels)));
+    } catch (error) {
+      throw undecodable(error);
     }
 
     const target = formatForMime(options.format);
@@ -197,18 +266,28 @@ export class ImageProcessor {
   }
 
   /** The gallery thumbnail: WEBP, upright, long edge ≤ 512 px. */
-  async preview(input: Buffer): Promise<Buffer> {
-    return sharp(input, { failOn: FAIL_ON })
-      .autoOrient()
-      .resize({
-        width: PREVIEW_EDGE_PX,
-        height: PREVIEW_EDGE_PX,
-        fit: 'inside',
-        withoutEnlargement: true,
-      })
-      .webp({ quality: PREVIEW_QUALITY })
-      .toBuffer();
+  preview(input: Buffer): Promise<Buffer> {
+    return imageQueue.run(() => previewOf(sharp(input, { failOn: FAIL_ON })), true);
   }
+}
+
+function previewOf(image: sharp.Sharp): Promise<Buffer> {
+  return image
+    .autoOrient()
+    .resize({
+      width: PREVIEW_EDGE_PX,
+      height: PREVIEW_EDGE_PX,
+      fit: 'inside',
+      withoutEnlargement: true,
+    })
+    .webp({ quality: PREVIEW_QUALITY })
+    .toBuffer();
+}
+
+function undecodable(error: unknown): ResultNotImageError {
+  return new ResultNotImageError(`The provider's image cannot be decoded: ${errorMessage(error)}`, {
+    cause: error,
+  });
 }
 
 function inputOptions(maxPixels: number): sharp.SharpOptions {

@@ -62,8 +62,11 @@ export class ResultStore {
     const previewRelative = `${folder}/preview.webp`;
     try {
       await mkdir(this.resolve(folder), { recursive: true });
-      await writeFileAtomic(this.resolve(relative), payload.bytes);
-      await writeFileAtomic(this.resolve(previewRelative), preview);
+      // Side by side: the booth waits for both fsyncs, not for one after the other.
+      await Promise.all([
+        writeFileAtomic(this.resolve(relative), payload.bytes),
+        writeFileAtomic(this.resolve(previewRelative), preview),
+      ]);
     } catch (error) {
       throw asStorageFull(error);
     }
