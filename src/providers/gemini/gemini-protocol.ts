@@ -31,27 +31,36 @@ export interface GeminiRequestInput {
   aspectRatio: string;
 }
 
-/** The JSON body of a generateContent call: photo, templates in order, then instruction and prompt. */
+// A multiple of 3 bytes, so each slice encodes to base64 without padding in the middle.
+const BASE64_SLICE_BYTES = 3 * 16_384;
+
+/**
+ * The JSON body of a generateContent call — photo, templates in order, then instruction and
+ * prompt — as chunks made on demand. The images' base64 is encoded slice by slice while the body
+ * is sent, so a call waiting on the provider holds no megabyte-sized string or copy of it.
+ */
+export function* requestBodyChunks(input: GeminiRequestInput): Generator<Buffer> {
+  const text = (value: string): Buffer => Buffer.from(value, 'utf8');
+  yield text('{"contents":[{"role":"user","parts":[');
+  for (const image of [input.photo, ...input.templates]) {
+    yield text(`{"inlineData":{"mimeType":${JSON.stringify(image.mimeType)},"data":"`);
+    for (let offset = 0; offset < image.bytes.length; offset += BASE64_SLICE_BYTES) {
+      const slice = image.bytes.subarray(offset, offset + BASE64_SLICE_BYTES);
+      yield Buffer.from(slice.toString('base64'), 'latin1');
+    }
+    yield text('"}},');
+  }
+  const prompt = JSON.stringify({ text: `${FACE_PRESERVING_INSTRUCTION}\n\n${input.prompt}` });
+  const config = JSON.stringify({
+    responseModalities: ['IMAGE'],
+    imageConfig: { aspectRatio: input.aspectRatio },
+  });
+  yield text(`${prompt}]}],"generationConfig":${config}}`);
+}
+
+/** The whole body as one string (for tests and logs of the request's shape). */
 export function buildRequestBody(input: GeminiRequestInput): string {
-  const image = (item: ProviderImage) => ({
-    inlineData: { mimeType: item.mimeType, data: item.bytes.toString('base64') },
-  });
-  return JSON.stringify({
-    contents: [
-      {
-        role: 'user',
-        parts: [
-          image(input.photo),
-          ...input.templates.map(image),
-          { text: `${FACE_PRESERVING_INSTRUCTION}\n\n${input.prompt}` },
-        ],
-      },
-    ],
-    generationConfig: {
-      responseModalities: ['IMAGE'],
-      imageConfig: { aspectRatio: input.aspectRatio },
-    },
-  });
+  return Buffer.concat([...requestBodyChunks(input)]).toString('utf8');
 }
 
 /**

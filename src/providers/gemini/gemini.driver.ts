@@ -10,8 +10,8 @@ import type {
 } from '../provider-driver';
 import { ProviderError } from '../provider-driver';
 import {
-  buildRequestBody,
   nearestAspectRatio,
+  requestBodyChunks,
   readErrorResponse,
   readGenerateContentResponse,
 } from './gemini-protocol';
@@ -49,7 +49,7 @@ export class GeminiDriver implements ProviderDriver {
 
     const model = context.model ?? this.primaryModel(settings);
     const url = `${this.config.geminiBaseUrl}/v1beta/models/${encodeURIComponent(model)}:generateContent`;
-    const body = buildRequestBody({
+    const body = requestBodyChunks({
       photo,
       templates: context.templates,
       prompt: text(settings.prompt) ?? '',
@@ -90,13 +90,23 @@ export class GeminiDriver implements ProviderDriver {
   private async post(
     url: string,
     apiKey: string,
-    body: string,
+    body: Iterable<Buffer>,
     signal: AbortSignal,
   ): Promise<{ status: number; answer: string }> {
+    const chunks = body[Symbol.iterator]();
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+    });
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-goog-api-key': apiKey },
-      body,
+      body: stream,
+      // Required by fetch for a streamed request body.
+      duplex: 'half',
       signal,
     });
     return { status: response.status, answer: await response.text() };
