@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import busboy from 'busboy';
 import { createHash } from 'node:crypto';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs, WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,6 +66,7 @@ export class UploadReceiver {
     let fileName: string | undefined;
     let writing: Promise<void> | undefined;
     let fileStream: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
+    const sinks: WriteStream[] = [];
     let fail: (error: DomainError) => void = () => undefined;
 
     const done = new Promise<void>((resolve, reject) => {
@@ -103,8 +104,11 @@ export class UploadReceiver {
             ),
           ),
         );
-        const write = (): Promise<void> =>
-          pipeline(stream, tap, createWriteStream(options.tempPath));
+        const write = (): Promise<void> => {
+          const sink = createWriteStream(options.tempPath);
+          sinks.push(sink);
+          return pipeline(stream, tap, sink);
+        };
         if (writing) {
           // `fileToUpload` after a `file` part replaces it. Parts arrive one after the other, so
           // the earlier part is fully read; its write ends before this one reuses the temp path.
@@ -139,6 +143,9 @@ export class UploadReceiver {
       request.unpipe(parser);
       fileStream?.destroy();
       await writing?.catch(() => undefined);
+      // A write stream destroyed while its file was still opening creates the file afterwards:
+      // remove the temp file only once every one of them has closed.
+      await Promise.all(sinks.map(closed));
       await fs.rm(options.tempPath, { force: true });
       const refused =
         error instanceof DomainError ? error : invalid('The upload could not be read');
@@ -168,6 +175,12 @@ class HashingTap extends Transform {
     this.size += chunk.length;
     callback(null, chunk);
   }
+}
+
+/** Resolves when the stream has closed, whether or not it failed first. */
+function closed(stream: WriteStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 function invalid(message: string): DomainError {
