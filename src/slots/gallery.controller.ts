@@ -21,8 +21,7 @@ import { DomainError, httpStatusFor } from '../common/domain-error';
 import { Public } from '../common/public.decorator';
 import { GalleryLinkDto, PublicGalleryDto, ShareGalleryDto } from './dto/gallery.dto';
 import { GalleryService } from './gallery.service';
-
-const SLOT_ID_PARAM = { name: 'id', example: 'slot-001', description: '`slot-001` … `slot-015`' };
+import { SLOT_ID_PARAM } from './slots.controller';
 
 @ApiTags('slots')
 @ApiBearerAuth()

@@ -14,7 +14,12 @@ import { SlotDetailDto, SlotSummaryDto } from './dto/slot.dto';
 import { UpdateSlotDto } from './dto/update-slot.dto';
 import { SlotsService } from './slots.service';
 
-const SLOT_ID_PARAM = { name: 'id', example: 'slot-001', description: '`slot-001` … `slot-015`' };
+/** The `{id}` path parameter of every slot route. */
+export const SLOT_ID_PARAM = {
+  name: 'id',
+  example: 'slot-001',
+  description: '`slot-001` … `slot-015`',
+};
 
 @ApiTags('slots')
 @ApiBearerAuth()
