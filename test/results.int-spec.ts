@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { get } from 'node:http';
 import sharp from 'sharp';
 import { FakeGemini, GeminiReply } from './fakes/fake-gemini';
@@ -7,6 +8,7 @@ import {
   configureGeminiSlot,
   configureIngest,
   jobRow,
+  resultFolder,
   shoot,
   updateSettings,
 } from './support/ingest-harness';
@@ -119,6 +121,19 @@ describe('public results and their TTL', () => {
       result_url: null,
       result_expires_at: expect.any(String),
     });
+  });
+
+  it('answers 410 when a kept result has lost its files on disk, never a 500', async () => {
+    const { jobId } = await succeed();
+    rmSync(resultFolder(app, 'slot-001', jobId), { recursive: true });
+    for (const route of [`/public/results/${jobId}`, `/public/results/${jobId}/preview`]) {
+      const response = await app.request('GET', route);
+      expect({ route, status: response.status, body: response.body }).toEqual({
+        route,
+        status: 410,
+        body: expect.objectContaining({ failure_reason: 'result_expired', job_id: jobId }),
+      });
+    }
   });
 
   it('follows the result_ttl_hours setting', async () => {

@@ -103,6 +103,36 @@ export class JobsRepository {
     return this.dataSource.manager.findOneBy(JobEntity, { id });
   }
 
+  /**
+   * The few columns a public download needs. Every guest download runs this, so it is one plain
+   * primary-key read, without hydrating the whole row (JSON fields included) into an entity.
+   */
+  async findResult(id: string): Promise<JobResult | null> {
+    const rows: Array<{
+      id: string;
+      status: JobStatus;
+      result_path: string | null;
+      result_mime_type: string | null;
+      result_expires_at: Date | null;
+      result_deleted_at: Date | null;
+    }> = await this.dataSource.query(
+      `SELECT id, status, result_path, result_mime_type, result_expires_at, result_deleted_at
+         FROM job WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id,
+          status: row.status,
+          resultPath: row.result_path,
+          resultMimeType: row.result_mime_type,
+          resultExpiresAt: row.result_expires_at,
+          resultDeletedAt: row.result_deleted_at,
+        }
+      : null;
+  }
+
   async markProcessing(id: string): Promise<boolean> {
     const result = await this.dataSource.manager.update(
       JobEntity,
@@ -197,7 +227,12 @@ export function isActive(job: JobEntity, now: Date): boolean {
   return ACTIVE_JOB_STATUSES.includes(job.status) && job.deadlineAt.getTime() > now.getTime();
 }
 
-export function isDownloadable(job: JobEntity, now: Date): boolean {
+export type JobResult = Pick<
+  JobEntity,
+  'id' | 'status' | 'resultPath' | 'resultMimeType' | 'resultExpiresAt' | 'resultDeletedAt'
+>;
+
+export function isDownloadable(job: JobResult, now: Date): boolean {
   return (
     job.status === 'completed' &&
     job.resultPath !== null &&

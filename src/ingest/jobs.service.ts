@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
@@ -13,10 +15,12 @@ import { RunningJobs } from './running-jobs';
 // Ids are UUID v4 (122 random bits); anything else cannot be a job, so no query is made.
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-export interface ResultFile {
-  absolutePath: string;
+export interface OpenResult {
   mimeType: string;
   downloadName: string;
+  sizeBytes: number;
+  /** Closes its file when it ends or is destroyed. */
+  stream: Readable;
 }
 
 @Injectable()
@@ -61,28 +65,42 @@ export class JobsService {
     );
   }
 
-  /** The result (or its preview) while it is kept: 404 unknown, 410 expired or deleted. */
-  async resultFile(id: string, variant: 'payload' | 'preview'): Promise<ResultFile> {
-    const job = JOB_ID.test(id) ? await this.jobs.findById(id) : null;
+  /**
+   * The result (or its preview) while it is kept, opened for reading: 404 unknown, 410 expired
+   * or deleted — also when its file is gone from disk, so a missing file is never a 500.
+   */
+  async openResult(id: string, variant: 'payload' | 'preview'): Promise<OpenResult> {
+    const job = JOB_ID.test(id) ? await this.jobs.findResult(id) : null;
     if (!job || job.status !== 'completed' || !job.resultPath || !job.resultMimeType) {
       throw new DomainError('result_not_found', 'There is no result with this id');
     }
-    if (!isDownloadable(job, this.clock.now())) {
-      throw new DomainError('result_expired', 'This result is no longer kept', { jobId: job.id });
-    }
+    const expired = () =>
+      new DomainError('result_expired', 'This result is no longer kept', { jobId: job.id });
+    if (!isDownloadable(job, this.clock.now())) throw expired();
     const payload = this.store.resolve(job.resultPath);
-    if (variant === 'preview') {
-      return {
-        absolutePath: path.join(path.dirname(payload), 'preview.webp'),
-        mimeType: 'image/webp',
-        downloadName: `photochanger-${job.id}-preview.webp`,
-      };
+    const file =
+      variant === 'preview'
+        ? {
+            absolutePath: path.join(path.dirname(payload), 'preview.webp'),
+            mimeType: 'image/webp',
+            downloadName: `photochanger-${job.id}-preview.webp`,
+          }
+        : {
+            absolutePath: payload,
+            mimeType: job.resultMimeType,
+            downloadName: `photochanger-${job.id}${path.extname(payload)}`,
+          };
+    // One open and an fstat of the same descriptor: a file removed meanwhile cannot be half read.
+    const handle = await open(file.absolutePath, 'r').catch(() => {
+      throw expired();
+    });
+    try {
+      const { size } = await handle.stat();
+      return { ...file, sizeBytes: size, stream: handle.createReadStream() };
+    } catch (error) {
+      await handle.close();
+      throw error;
     }
-    return {
-      absolutePath: payload,
-      mimeType: job.resultMimeType,
-      downloadName: `photochanger-${job.id}${path.extname(payload)}`,
-    };
   }
 
   private async find(id: string): Promise<JobEntity> {

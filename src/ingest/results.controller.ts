@@ -7,10 +7,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { Public } from '../common/public.decorator';
-import { JobsService, ResultFile } from './jobs.service';
+import { JobsService, OpenResult } from './jobs.service';
 
 @ApiTags('public')
 @Public()
@@ -24,7 +23,7 @@ export class ResultsController {
   @ApiNotFoundResponse({ description: '`result_not_found`' })
   @ApiGoneResponse({ description: '`result_expired`' })
   async download(@Param('jobId') jobId: string, @Res() response: Response): Promise<void> {
-    await send(response, await this.jobs.resultFile(jobId, 'payload'), 'attachment');
+    await send(response, await this.jobs.openResult(jobId, 'payload'), 'attachment');
   }
 
   @Get(':jobId/preview')
@@ -33,23 +32,23 @@ export class ResultsController {
   @ApiNotFoundResponse({ description: '`result_not_found`' })
   @ApiGoneResponse({ description: '`result_expired`' })
   async preview(@Param('jobId') jobId: string, @Res() response: Response): Promise<void> {
-    await send(response, await this.jobs.resultFile(jobId, 'preview'), 'inline');
+    await send(response, await this.jobs.openResult(jobId, 'preview'), 'inline');
   }
 }
 
 async function send(
   response: Response,
-  file: ResultFile,
+  file: OpenResult,
   disposition: 'attachment' | 'inline',
 ): Promise<void> {
-  const { size } = await stat(file.absolutePath);
   response.status(200).set({
     'Content-Type': file.mimeType,
-    'Content-Length': String(size),
+    'Content-Length': String(file.sizeBytes),
     'Content-Disposition': `${disposition}; filename="${file.downloadName}"`,
     // Links are public but results expire: let browsers keep them briefly, never shared caches.
     'Cache-Control': 'private, max-age=300',
     'X-Content-Type-Options': 'nosniff',
   });
-  createReadStream(file.absolutePath).pipe(response);
+  // A guest closing the page mid-download is not an error; pipeline closes the file either way.
+  await pipeline(file.stream, response).catch(() => undefined);
 }
