@@ -19,6 +19,12 @@ ENV NODE_ENV=production \
     PORT=8000 \
     DATA_DIR=/data
 WORKDIR /app
+# jemalloc hands the memory of libvips' decode threads back; glibc's per-thread arenas keep it
+# (docs/performance.md). `npm start` preloads it the same way when it is installed.
+RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 \
+    && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2 \
+    && rm -rf /var/lib/apt/lists/*
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 RUN groupadd --system photochanger && useradd --system --gid photochanger --home /app photochanger \
     && mkdir -p /data && chown photochanger:photochanger /data
 COPY --from=build --chown=photochanger:photochanger /app/node_modules ./node_modules

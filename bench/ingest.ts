@@ -249,7 +249,9 @@ class Child {
 
 async function startServer(dataDir: string, geminiUrl: string, options: Options) {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
+  // The allocator `npm start` would pick (jemalloc when installed).
+  const { serverEnv } = await import('../scripts/start.mjs');
+  const env: NodeJS.ProcessEnv = serverEnv({
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(port),
@@ -259,7 +261,7 @@ async function startServer(dataDir: string, geminiUrl: string, options: Options)
     GEMINI_BASE_URL: geminiUrl,
     GEMINI_API_KEY: 'bench-key',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
+  });
   delete env.DATABASE_URL;
   delete env.MEDIA_ROOT;
   delete env.METRICS_TOKEN;
@@ -285,7 +287,8 @@ async function startServer(dataDir: string, geminiUrl: string, options: Options)
     }
     await sleep(250);
   }
-  return { child, url };
+  const allocator = env.LD_PRELOAD?.includes('jemalloc') ? 'jemalloc' : 'glibc malloc';
+  return { child, url, allocator };
 }
 
 async function startReference(providerUrl: string, staticFile: string, tmpDir: string) {
@@ -849,7 +852,7 @@ async function main(): Promise<void> {
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
   const staticFile = path.join(workDir, 'result.jpg');
   let gemini: FakeGemini | undefined;
-  let server: { child: Child; url: string } | undefined;
+  let server: { child: Child; url: string; allocator: string } | undefined;
   let reference: { child: Child; url: string } | undefined;
   try {
     const photos = await makePhotos();
@@ -867,7 +870,7 @@ async function main(): Promise<void> {
       `\n# Ingest benchmark — ${new Date().toISOString()}, load average before ${load.join(' ')}`,
     );
     out(
-      `server: node dist/src/main.js (pid ${server.child.pid}), embedded PostgreSQL; ` +
+      `server: node dist/src/main.js (pid ${server.child.pid}, ${server.allocator}), embedded PostgreSQL; ` +
         `reference: bench/reference-server.ts; fake Gemini echoes the normalised photo`,
     );
     const started = performance.now();

@@ -5,8 +5,10 @@ import { startServer } from './server';
 
 async function main(): Promise<void> {
   const server = await startServer(process.env);
+  // A repeated signal (Ctrl-C reaches both `npm start` and the server) must not cut the drain
+  // short: stop() is idempotent, and the drain is bounded by its grace period anyway.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
       server.stop().then(
         () => process.exit(0),
         (error: unknown) => {

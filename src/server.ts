@@ -35,6 +35,12 @@ async function drain(server: Server, graceMs: number): Promise<void> {
   });
 }
 
+/** jemalloc when preloaded (`npm start` and the image do so when it is installed), else glibc's. */
+function memoryAllocator(): 'jemalloc' | 'system' {
+  const report = process.report.getReport() as { sharedObjects?: string[] };
+  return report.sharedObjects?.some((file) => file.includes('libjemalloc')) ? 'jemalloc' : 'system';
+}
+
 /** Config → secrets → database → app → listen. Throws with one clear message on bad config. */
 export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer> {
   const config = loadConfig(env);
@@ -63,6 +69,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
     port: config.port,
     public_base_url: config.publicBaseUrl,
     database: embedded ? 'embedded' : 'external',
+    memory_allocator: memoryAllocator(),
   });
 
   let stopping: Promise<void> | undefined;
