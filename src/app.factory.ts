@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions } from './app.module';
 import { RequestTracker } from './common/request-tracker';
+import { securityHeaders } from './common/security-headers';
 import { IngestPreflight } from './ingest/ingest-preflight';
 import { setupOpenApi } from './openapi';
 
@@ -16,6 +17,8 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   app.set('trust proxy', options.config.trustProxy);
   // First, so the request id and its log line cover every later middleware and route.
   app.use(app.get(RequestTracker).middleware);
+  // Before every route, Swagger's included, so no answer goes out without them.
+  app.use(securityHeaders(options.config.publicBaseUrl));
   app.useBodyParser('json', { limit: '1mb' });
   // Decides `Expect: 100-continue` for ingest routes from the URL and headers (404/413 early).
   app.get(IngestPreflight).attach(app.getHttpServer());

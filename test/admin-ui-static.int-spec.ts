@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TestApp } from './support/test-app';
 
-const PAGE = '<!doctype html><base href="/admin/"><app-root></app-root>';
+const PAGE = '<!doctype html><base href="/admin/"><body><pc-root></pc-root></body>';
 const SCRIPT = 'console.log("main")';
 
 /** A request path exactly as written (fetch would normalise `..` away). */
@@ -62,8 +62,30 @@ describe('the admin console’s files', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
       expect(response.headers.get('cache-control')).toBe('no-store');
-      expect(await response.text()).toBe(PAGE);
+      expect((await response.text()).replace(/ ngCspNonce="[^"]*"/, '')).toBe(PAGE);
     }
+  });
+
+  it('gives each page a fresh style nonce, the only inline style its policy allows', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const response = await get('/admin/slots');
+      const policy = response.headers.get('content-security-policy') ?? '';
+      const nonce = /style-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'(;|$)/.exec(policy)?.[1];
+      expect(nonce).toBeDefined();
+      expect(await response.text()).toContain(`<pc-root ngCspNonce="${nonce}">`);
+      expect(policy).toMatch(/script-src 'self';/);
+      expect(policy).not.toContain('unsafe');
+      nonces.add(nonce!);
+    }
+    expect(nonces.size).toBe(3);
+  });
+
+  it('sends its files with the same headers as every other answer', async () => {
+    const script = await get('/admin/main-AB12CD34.js');
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(script.headers.get('content-security-policy')).toMatch(/^default-src 'self'; /);
+    expect(script.headers.get('content-security-policy')).not.toContain('nonce');
   });
 
   it('caches hashed files for a year and revalidates the others', async () => {

@@ -1,7 +1,8 @@
 /**
  * The admin console in a real browser (Debian's chromium through playwright-core) against the real
  * server with a fake Gemini: sign in, configure a slot, test it, change settings, watch statistics
- * move after a booth shot, share the gallery and open it as a guest. Screenshots go to
+ * move after a booth shot, share the gallery and open it as a guest. Every page of the run is
+ * watched for Content-Security-Policy violations; Swagger UI too. Screenshots go to
  * test-artifacts/screenshots/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,6 +65,8 @@ describeInBrowser('admin console in a browser', () => {
   let photo: Buffer;
   let edited: Buffer;
   let template: Buffer;
+  /** Every CSP violation any page of the run reported, as one readable line each. */
+  const violations: string[] = [];
 
   jest.setTimeout(120_000);
 
@@ -111,6 +114,16 @@ describeInBrowser('admin console in a browser', () => {
         '--disable-component-update',
         '--disable-sync',
       ],
+    });
+    // Init scripts run outside the page's CSP, so the listener itself is never blocked.
+    await context.exposeBinding('reportCspViolation', (_source, line: string) => {
+      violations.push(line);
+    });
+    await context.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
+      window.reportCspViolation(event.effectiveDirective + ' refused ' +
+        (event.blockedURI || 'inline') + ' on ' + event.documentURI + ' ' + (event.sample || '')))`);
+    context.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
@@ -213,7 +226,8 @@ describeInBrowser('admin console in a browser', () => {
     await page.getByRole('button', { name: 'Тест', exact: true }).click();
     const result = page.getByTestId('test-result');
     await result.waitFor();
-    await page.waitForFunction(
+    await waitUntil(
+      page,
       `document.querySelector('[data-testid="test-result"]')?.naturalWidth === 900`,
     );
     expect(gemini.requests).toHaveLength(1);
@@ -244,7 +258,8 @@ describeInBrowser('admin console in a browser', () => {
     await dialog.getByText('Слот изменён другим администратором').waitFor();
     await shot(page, '05-version-conflict');
     await dialog.getByRole('button', { name: 'Загрузить заново' }).click();
-    await page.waitForFunction(
+    await waitUntil(
+      page,
       `document.getElementById('setting-prompt')?.value === 'Изменено другим администратором'`,
     );
     expect(await page.getByLabel('Название').inputValue()).toBe('Пляж на закате');
@@ -264,7 +279,8 @@ describeInBrowser('admin console in a browser', () => {
     expect(answer.status).toBe(200);
 
     await page.getByRole('button', { name: 'Обновить' }).click();
-    await page.waitForFunction(
+    await waitUntil(
+      page,
       `document.querySelector('[data-testid="window-jobs"] strong')?.textContent.trim() === '1'`,
     );
     await page.locator('.chart svg').waitFor();
@@ -288,7 +304,7 @@ describeInBrowser('admin console in a browser', () => {
     await guest.goto(link);
     await guest.getByRole('heading', { name: 'Пляж на закате' }).waitFor();
     expect(await guest.evaluate('sessionStorage.length')).toBe(0);
-    await guest.waitForFunction(`document.querySelector('.result-card img')?.naturalWidth > 0`);
+    await waitUntil(guest, `document.querySelector('.result-card img')?.naturalWidth > 0`);
     await expectCount(guest.getByRole('link', { name: 'Скачать' }), 1);
     await guest.getByRole('img', { name: 'QR-код для скачивания фото' }).waitFor();
     await shot(guest, '08-public-gallery');
@@ -359,7 +375,45 @@ describeInBrowser('admin console in a browser', () => {
     await page.waitForURL('**/admin/login**');
     await page.getByRole('heading', { name: 'Привет!' }).waitFor();
   });
+
+  it('renders Swagger UI under its own policy', async () => {
+    const docs = await context.newPage();
+    const response = await docs.goto(`${app.url}/api/docs`);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self';");
+    await docs.getByRole('heading', { name: /PhotoChanger/ }).waitFor();
+    await docs.locator('.opblock-tag', { hasText: 'auth' }).first().waitFor();
+    await docs.locator('.opblock-summary-path', { hasText: '/api/login' }).first().click();
+    await docs.getByText('Sign in as an admin').first().waitFor();
+    // "Try it out" calls the API from the page (connect-src).
+    await docs.getByRole('button', { name: 'Try it out' }).click();
+    await docs.getByRole('button', { name: 'Execute' }).click();
+    await docs.locator('.live-responses-table .response-col_status', { hasText: '401' }).waitFor();
+    await shot(docs, '11-swagger-ui');
+    await docs.close();
+  });
+
+  it('ran every page above within the Content-Security-Policy', async () => {
+    // Styles Angular adds at run time are allowed only through the nonce the page carries.
+    const response = await fetch(`${app.url}/admin/`);
+    const policy = response.headers.get('content-security-policy') ?? '';
+    const nonce = /style-src 'self' 'nonce-([A-Za-z0-9+/=]{24})'/.exec(policy)?.[1];
+    expect(await response.text()).toContain(`<pc-root ngCspNonce="${nonce}">`);
+    expect(policy).not.toContain('unsafe-inline');
+    expect(violations).toEqual([]);
+  });
 });
+
+/**
+ * Waits up to 10 s for `expression` to be true in the page. Polled with `evaluate`: the string
+ * form of `waitForFunction` evaluates with eval inside the page, which its CSP rightly refuses.
+ */
+async function waitUntil(target: Page, expression: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await target.evaluate<boolean>(`Boolean(${expression})`))) {
+    if (Date.now() > deadline) throw new Error(`still false after 10 s: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Waits up to 10 s for the locator to match `count` elements. */
 async function expectCount(locator: Locator, count: number): Promise<void> {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { DomainError } from '../common/domain-error';
 import { errorBody } from '../common/error.filter';
 import { Public } from '../common/public.decorator';
-import { AdminUiService } from './admin-ui.service';
+import { CSP_HEADER } from '../common/security-headers';
+import { AdminPage, AdminUiService } from './admin-ui.service';
 
 const CACHE_CONTROL = {
   immutable: 'public, max-age=31536000, immutable',
@@ -54,20 +55,31 @@ export function sendIndex(ui: AdminUiService, response: Response, status: number
       'The admin console is not built: run `npm run build` on the server',
     );
   }
-  sendFile(response, ui.indexFile(), 'no-store', status);
+  let page: AdminPage;
+  try {
+    page = ui.page();
+  } catch {
+    throw new DomainError('not_found', 'No such file');
+  }
+  response
+    .status(status)
+    .set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      [CSP_HEADER]: page.policy,
+    })
+    .send(page.html);
 }
 
 function sendFile(response: Response, file: string, cacheControl: string, status: number): void {
-  response.status(status).sendFile(
-    file,
-    {
-      headers: { 'Cache-Control': cacheControl },
-      dotfiles: 'deny',
-      lastModified: status === 200,
-    },
-    (error?: Error) => {
-      if (!error || response.headersSent) return;
-      response.status(404).json(errorBody(new DomainError('not_found', 'No such file')));
-    },
-  );
+  response
+    .status(status)
+    .sendFile(
+      file,
+      { headers: { 'Cache-Control': cacheControl }, dotfiles: 'deny' },
+      (error?: Error) => {
+        if (!error || response.headersSent) return;
+        response.status(404).json(errorBody(new DomainError('not_found', 'No such file')));
+      },
+    );
 }

@@ -1,7 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { AppLogger } from '../common/app-logger';
+import { contentSecurityPolicy } from '../common/security-headers';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 
@@ -12,19 +14,35 @@ export interface AdminAsset {
   caching: AssetCaching;
 }
 
+export interface AdminPage {
+  html: string;
+  /** The page's Content-Security-Policy, allowing the styles Angular adds with this page's nonce. */
+  policy: string;
+}
+
 /** Angular's esbuild output names: `main-ABCD2345.js`, `chunk-…`, `styles-….css`, `media/…-HASH.png`. */
 const HASHED_FILE = /-[A-Z0-9]{8}\.[a-z0-9]+$/;
+
+/**
+ * Angular adds each component's styles as `<style>` elements at run time, stamped with the nonce
+ * it reads from an `ngCspNonce` attribute inside `<body>`. The root element gets a fresh one per
+ * page, so the policy allows exactly those styles rather than every inline style.
+ */
+const ROOT_ELEMENT = '<pc-root';
 
 /** The built admin console (`admin-ui/dist/admin-ui/browser`, or ADMIN_UI_DIR): where its files are. */
 @Injectable()
 export class AdminUiService implements OnModuleInit {
   private readonly root: string;
+  private readonly publicOrigin: string;
+  private index: { mtimeMs: number; html: string } | undefined;
 
   constructor(
     @InjectConfig() config: AppConfig,
     private readonly logger: AppLogger,
   ) {
     this.root = config.adminUiDir;
+    this.publicOrigin = new URL(config.publicBaseUrl).origin;
   }
 
   onModuleInit(): void {
@@ -46,6 +64,18 @@ export class AdminUiService implements OnModuleInit {
 
   indexFile(): string {
     return path.join(this.root, 'index.html');
+  }
+
+  /** `index.html` with a fresh style nonce, and the policy that allows it. Throws when unreadable. */
+  page(): AdminPage {
+    const file = this.indexFile();
+    const { mtimeMs } = statSync(file);
+    if (this.index?.mtimeMs !== mtimeMs) this.index = { mtimeMs, html: readFileSync(file, 'utf8') };
+    const nonce = randomBytes(16).toString('base64');
+    return {
+      html: this.index.html.replace(ROOT_ELEMENT, `${ROOT_ELEMENT} ngCspNonce="${nonce}"`),
+      policy: contentSecurityPolicy({ img: [this.publicOrigin], style: [`'nonce-${nonce}'`] }),
+    };
   }
 
   /** A file of the build for a path under `/admin/`, or undefined (then the SPA answers). */
