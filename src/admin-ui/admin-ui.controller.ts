@@ -38,7 +38,7 @@ export class AdminUiController {
     const relative = request.path.slice('/admin/'.length);
     const asset = this.ui.isBuilt() ? this.ui.asset(relative) : undefined;
     if (asset) {
-      sendFile(response, asset.absolutePath, CACHE_CONTROL[asset.caching], 200);
+      sendFile(response, asset.absolutePath, CACHE_CONTROL[asset.caching]);
       return;
     }
     // A missing script or image is a 404, not the app's page answered with the wrong type.
@@ -71,15 +71,13 @@ export function sendIndex(ui: AdminUiService, response: Response, status: number
     .send(page.html);
 }
 
-function sendFile(response: Response, file: string, cacheControl: string, status: number): void {
-  response
-    .status(status)
-    .sendFile(
-      file,
-      { headers: { 'Cache-Control': cacheControl }, dotfiles: 'deny' },
-      (error?: Error) => {
-        if (!error || response.headersSent) return;
-        response.status(404).json(errorBody(new DomainError('not_found', 'No such file')));
-      },
-    );
+function sendFile(response: Response, file: string, cacheControl: string): void {
+  response.sendFile(
+    file,
+    { headers: { 'Cache-Control': cacheControl }, dotfiles: 'deny' },
+    (error?: Error) => {
+      if (!error || response.headersSent) return;
+      response.status(404).json(errorBody(new DomainError('not_found', 'No such file')));
+    },
+  );
 }
