@@ -108,6 +108,54 @@ describe('admin sign-in and tokens', () => {
     expect(statuses).toEqual([...Array(10).fill(401), ...Array(4).fill(429)]);
   });
 
+  it('locks an IP after 50 failures across usernames, counting bursts exactly and not successes', async () => {
+    const guesses = (from: number, count: number) =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) => login(`guess-${from + i}`, 'x', '10.7.0.1')),
+      );
+    expect((await guesses(0, 40)).map((response) => response.status)).toEqual(Array(40).fill(401));
+    // Successes from the same address are not failures: they leave room for 10 more.
+    expect((await login('serg', ADMIN_PASSWORDS.serg, '10.7.0.1')).status).toBe(200);
+    expect((await login('igor', ADMIN_PASSWORDS.igor, '10.7.0.1')).status).toBe(200);
+
+    const burst = (await guesses(40, 15)).map((response) => response.status).sort();
+    expect(burst).toEqual([...Array(10).fill(401), ...Array(5).fill(429)]);
+
+    // Locked for every username now, even the right password of one never tried from here.
+    const locked = await login('serg', ADMIN_PASSWORDS.serg, '10.7.0.1');
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ status: 'error', failure_reason: 'throttled' });
+    expect(locked.headers.get('retry-after')).toBe('900');
+    expect(app.logs).toContainEqual(
+      expect.objectContaining({
+        event: 'auth.login.failure',
+        reason: 'ip_throttled',
+        ip: '10.7.0.1',
+      }),
+    );
+    expect((await login('serg', ADMIN_PASSWORDS.serg, '10.7.0.2')).status).toBe(200);
+
+    // Counted in PostgreSQL: a second instance on the same database sees the lock.
+    const second = await TestApp.start({
+      env,
+      databaseUrl: app.databaseUrl,
+      dataDir: app.dataDir,
+      clock: app.clock,
+    });
+    try {
+      const elsewhere = await second.request('POST', '/api/login', {
+        json: { username: 'igor', password: ADMIN_PASSWORDS.igor },
+        headers: from('10.7.0.1'),
+      });
+      expect(elsewhere.status).toBe(429);
+    } finally {
+      await second.close(true);
+    }
+
+    app.clock.advance(15 * MINUTE);
+    expect((await login('serg', ADMIN_PASSWORDS.serg, '10.7.0.1')).status).toBe(200);
+  });
+
   it('changes the password, revoking every older token', async () => {
     const first = await app.login('igor');
     const second = await app.login('igor');
@@ -239,5 +287,23 @@ describe('sign-in throttle without TRUST_PROXY', () => {
     expect(app.logs).toContainEqual(
       expect.objectContaining({ event: 'auth.login.failure', ip: '127.0.0.1' }),
     );
+  });
+
+  it('counts the per-IP limit on the socket address too, whatever X-Forwarded-For says', async () => {
+    app.clock.advance(15 * 60_000);
+    const guess = (i: number) =>
+      app.request('POST', '/api/login', {
+        json: { username: `guess-${i}`, password: 'wrong' },
+        headers: { 'x-forwarded-for': `198.51.100.${i}` },
+      });
+    const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) => guess(i)));
+    expect(statuses.map((response) => response.status)).toEqual(Array(50).fill(401));
+
+    const locked = await app.request('POST', '/api/login', {
+      json: { username: 'igor', password: ADMIN_PASSWORDS.igor },
+      headers: { 'x-forwarded-for': '198.51.100.200' },
+    });
+    expect(locked.status).toBe(429);
+    expect(locked.body.failure_reason).toBe('throttled');
   });
 });

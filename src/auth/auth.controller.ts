@@ -29,7 +29,8 @@ export class AuthController {
   @ApiOkResponse({ type: AccessTokenDto })
   @ApiUnauthorizedResponse({ description: '`invalid_credentials`' })
   @ApiTooManyRequestsResponse({
-    description: '`throttled`: 10 failures for this username and IP within 15 min',
+    description:
+      '`throttled`: 10 failures for this username and IP, or 50 from this IP, within 15 min',
   })
   login(@Body() body: LoginDto, @Req() req: Request): Promise<AccessTokenDto> {
     return this.auth.login(body.username, body.password, clientIp(req));

@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Failed logins per username+IP; in PostgreSQL so restarts and other instances see them. */
+/**
+ * Failed logins per username+IP, and per IP alone under the username '' (ANY_USERNAME); in
+ * PostgreSQL so restarts and other instances see them.
+ */
 @Entity({ name: 'login_throttle' })
 export class LoginThrottleEntity {
   @PrimaryColumn({ type: 'varchar', length: 128 })

@@ -16,6 +16,12 @@ export interface ReservedAttempt {
   lockedUntil: Date | null;
 }
 
+/**
+ * The username of the row that counts every sign-in from one IP together. The API refuses empty
+ * usernames, so no account's row can share it.
+ */
+export const ANY_USERNAME = '';
+
 // The pair's window (or lock, once set) is over: $3 is now, $4 the start of the current window.
 const EXPIRED = 'COALESCE(t.locked_until <= $3, t.window_started_at <= $4)';
 
@@ -24,7 +30,8 @@ export class LoginThrottleRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Counts an attempt for a username+IP before its password is checked, in one upsert: the row
+   * Counts an attempt for a username+IP (or, with ANY_USERNAME, for the IP) before its password
+   * is checked, in one upsert: the row
    * lock PostgreSQL takes for ON CONFLICT serialises concurrent attempts (on any instance), so
    * a burst of parallel guesses cannot get past the limit while the slow hashes run. The count
    * starts over once the window, or the lock, has run out. A success deletes the row.
@@ -58,6 +65,18 @@ export class LoginThrottleRepository {
 
   async reset(username: string, ip: string): Promise<void> {
     await this.dataSource.manager.delete(LoginThrottleEntity, { username, ip });
+  }
+
+  /**
+   * Takes back one reserved attempt that turned out to be a success, so a count that is not
+   * reset by successes (the whole IP's) holds failures only.
+   */
+  async refund(username: string, ip: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE login_throttle SET failures = failures - 1
+       WHERE username = $1 AND ip = $2 AND failures > 0`,
+      [username, ip],
+    );
   }
 
   /** Forgets pairs whose window and lock are over, so guessed usernames do not pile up. */
