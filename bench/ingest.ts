@@ -18,24 +18,31 @@
  * concurrency; public result download next to a bare static handler.
  * --cpu-prof DIR runs the server with `--cpu-prof`; the profile is written when it stops.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { AddressInfo, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
 import { writeAdminPasswords } from '../src/auth/credentials-file';
 import { FakeGemini, GeminiReply } from '../test/fakes/fake-gemini';
-import { dslrFields } from '../test/support/booth';
+import { configure } from './support/admin';
+import { mustPost, post } from './support/booth';
+import {
+  eventLoopP99,
+  fmt,
+  MB,
+  mb,
+  out,
+  percentile,
+  procStatus,
+  row,
+  seconds,
+  verdict,
+} from './support/figures';
+import { jpegPhoto, Photo, pngPhoto } from './support/photos';
+import { ADMIN_PASSWORD, Child, freePort, ROOT, SLOTS, startServer } from './support/server';
 
-const MB = 1024 * 1024;
-const ROOT = path.resolve(__dirname, '..');
-const ADMIN_PASSWORD = 'bench-admin-password';
-const INGEST_PASSWORD = 'bench-ingest-password';
-const SLOTS = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, '0')}`);
 const STAGES = ['kinds', 'sizes', 'load', 'concurrency', 'download'] as const;
 type Stage = (typeof STAGES)[number];
 // The whole run stops by itself, whatever hangs.
@@ -88,89 +95,6 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Photos
 
-interface Photo {
-  label: string;
-  bytes: Buffer;
-  mimeType: string;
-  fileName: string;
-  width: number;
-  height: number;
-}
-
-/**
- * A camera-like photo: smooth colour fields under per-pixel sensor noise, which is what makes a
- * real 24 MP JPEG weigh 8–15 MB (a flat synthetic image would compress to almost nothing).
- */
-async function noisyPixels(
-  width: number,
-  height: number,
-  channels: 3 | 4,
-  sigma: number,
-): Promise<Buffer> {
-  const base = await sharp({
-    create: {
-      width: 24,
-      height: 16,
-      channels: 3,
-      background: '#808080',
-      noise: { type: 'gaussian', mean: 128, sigma: 60 },
-    },
-  })
-    .resize(width, height, { kernel: 'cubic' })
-    .raw()
-    .toBuffer();
-  const noise = await sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: '#808080',
-      noise: { type: 'gaussian', mean: 128, sigma },
-    },
-  })
-    .raw()
-    .toBuffer();
-  const out = Buffer.alloc(width * height * channels);
-  for (let pixel = 0, i = 0, o = 0; pixel < width * height; pixel++) {
-    for (let c = 0; c < 3; c++, i++, o++) {
-      const value = (base[i] ?? 0) + (noise[i] ?? 128) - 128;
-      out[o] = value < 0 ? 0 : value > 255 ? 255 : value;
-    }
-    if (channels === 4) {
-      // A cut-out: an opaque ellipse with a soft edge on a transparent background.
-      const x = ((pixel % width) / width - 0.5) * 2;
-      const y = (Math.floor(pixel / width) / height - 0.5) * 2;
-      const r = Math.sqrt(x * x + y * y);
-      out[o++] = r < 0.8 ? 255 : r > 0.9 ? 0 : Math.round((0.9 - r) * 2550);
-    }
-  }
-  return out;
-}
-
-async function jpegPhoto(
-  label: string,
-  width: number,
-  height: number,
-  sigma: number,
-  quality: number,
-  orientation = 1,
-): Promise<Photo> {
-  const pixels = await noisyPixels(width, height, 3, sigma);
-  const bytes = await sharp(pixels, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality })
-    .withMetadata({ orientation })
-    .toBuffer();
-  return { label, bytes, mimeType: 'image/jpeg', fileName: 'IMG_0001.JPG', width, height };
-}
-
-async function pngPhoto(label: string, width: number, height: number): Promise<Photo> {
-  const pixels = await noisyPixels(width, height, 4, 6);
-  const bytes = await sharp(pixels, { raw: { width, height, channels: 4 } })
-    .png()
-    .toBuffer();
-  return { label, bytes, mimeType: 'image/png', fileName: 'IMG_0001.PNG', width, height };
-}
-
 interface Photos {
   mp24: Photo;
   mp12: Photo;
@@ -205,92 +129,6 @@ async function makePhotos(): Promise<Photos> {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-class Child {
-  readonly tail: string[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(readonly process: ChildProcess) {
-    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
-    for (const stream of [process.stdout, process.stderr]) {
-      stream?.on('data', (chunk: Buffer) => {
-        this.tail.push(chunk.toString('utf8'));
-        if (this.tail.length > 40) this.tail.shift();
-      });
-    }
-  }
-
-  get pid(): number {
-    return this.process.pid ?? 0;
-  }
-
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    this.process.kill(signal);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-async function startServer(dataDir: string, geminiUrl: string, options: Options) {
-  const port = await freePort();
-  // The allocator `npm start` would pick (jemalloc when installed).
-  const { serverEnv } = await import('../scripts/start.mjs');
-  const env: NodeJS.ProcessEnv = serverEnv({
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    PUBLIC_MEDIA_BASE_URL: `http://127.0.0.1:${port}`,
-    GEMINI_BASE_URL: geminiUrl,
-    GEMINI_API_KEY: 'bench-key',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  });
-  delete env.DATABASE_URL;
-  delete env.MEDIA_ROOT;
-  delete env.METRICS_TOKEN;
-  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
-  const child = new Child(
-    spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 120_000;
-  for (;;) {
-    if (child.process.exitCode !== null) {
-      throw new Error(`server exited (${child.process.exitCode}): ${child.tail.join('')}`);
-    }
-    if (Date.now() > until) throw new Error(`server not ready: ${child.tail.join('')}`);
-    try {
-      if ((await fetch(`${url}/healthz/live`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  const allocator = env.LD_PRELOAD?.includes('jemalloc') ? 'jemalloc' : 'glibc malloc';
-  return { child, url, allocator };
-}
-
 async function startReference(providerUrl: string, staticFile: string, tmpDir: string) {
   const port = await freePort();
   const child = new Child(
@@ -317,151 +155,6 @@ async function startReference(providerUrl: string, staticFile: string, tmpDir: s
     );
   });
   return { child, url: `http://127.0.0.1:${port}` };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The admin's configuration, through the API
-
-async function api(
-  base: string,
-  method: string,
-  route: string,
-  token: string | undefined,
-  json?: unknown,
-): Promise<unknown> {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
-
-async function configure(base: string): Promise<void> {
-  const login = (await api(base, 'POST', '/api/login', undefined, {
-    username: 'serg',
-    password: ADMIN_PASSWORD,
-  })) as { access_token: string };
-  const token = login.access_token;
-  // 200 concurrent ingests over 15 slots: at most 14 per slot, all at the provider at once.
-  await api(base, 'PUT', '/api/settings', token, {
-    ingest_password: INGEST_PASSWORD,
-    slot_concurrency: 20,
-    provider_concurrency: { gemini: 200 },
-    sync_response_seconds: 60,
-  });
-  for (const slot of SLOTS) {
-    const current = (await api(base, 'GET', `/api/slots/${slot}`, token)) as { version: number };
-    await api(base, 'PUT', `/api/slots/${slot}`, token, {
-      display_name: `Bench ${slot}`,
-      provider: 'gemini',
-      operation: 'image_edit',
-      is_active: true,
-      settings: { prompt: 'Put them on a sunny beach' },
-      template_media: [],
-      version: current.version,
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The booth
-
-interface Outcome {
-  status: number;
-  ms: number;
-  bytes: number;
-  resultUrl: string | undefined;
-}
-
-/**
- * Posts like DSLR Remote Pro (`Expect: 100-continue`, fixed Content-Length, a fresh connection),
- * writing the photo from the shared buffer rather than a copied body. The clock runs from the
- * request to the last byte of the answer.
- */
-function post(url: string, photo: Photo): Promise<Outcome> {
-  const boundary = `----------bench${randomUUID().replace(/-/g, '')}`;
-  const fields = { ...dslrFields(), password: INGEST_PASSWORD };
-  const head = Buffer.from(
-    Object.entries(fields)
-      .map(
-        ([name, value]) =>
-          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-      )
-      .join('') +
-      `--${boundary}\r\nContent-Disposition: form-data; name="fileToUpload"; ` +
-      `filename="${photo.fileName}"\r\nContent-Type: ${photo.mimeType}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const length = head.length + photo.bytes.length + tail.length;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(length),
-        expect: '100-continue',
-      },
-    });
-    request.on('continue', () => {
-      request.write(head);
-      request.write(photo.bytes);
-      request.end(tail);
-    });
-    request.on('response', (response) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          ms: performance.now() - started,
-          bytes,
-          resultUrl: response.headers['x-result-url'] as string | undefined,
-        }),
-      );
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.flushHeaders();
-  });
-}
-
-async function mustPost(url: string, photo: Photo): Promise<Outcome> {
-  const outcome = await post(url, photo);
-  if (outcome.status !== 200) throw new Error(`${url}: ${outcome.status} for ${photo.label}`);
-  return outcome;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Figures
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
-}
-
-const mb = (bytes: number): string => (bytes / 1_000_000).toFixed(1);
-const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-const fmt = (ms: number): string => (Number.isFinite(ms) ? ms.toFixed(0) : '–');
-const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
-
-function out(line = ''): void {
-  console.log(line);
-}
-
-function row(cells: Array<string | number>, widths: number[]): string {
-  return cells
-    .map((cell, i) =>
-      i === 0 ? String(cell).padEnd(widths[i] ?? 10) : String(cell).padStart(widths[i] ?? 10),
-    )
-    .join('  ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -635,27 +328,6 @@ async function burst(
   for (const outcome of outcomes) statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
   const ok = outcomes.filter((outcome) => outcome.status === 200);
   return { ms: ok.map((outcome) => outcome.ms), ok: ok.length, statuses };
-}
-
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return match ? Number(match[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-async function eventLoopP99(base: string): Promise<{ p99: number; max: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const read = (name: string) =>
-    Number(new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
-  return {
-    p99: read('nodejs_eventloop_lag_p99_seconds'),
-    max: read('nodejs_eventloop_lag_max_seconds'),
-  };
 }
 
 async function stageLoad(context: Context): Promise<void> {
@@ -861,7 +533,12 @@ async function main(): Promise<void> {
     });
     gemini = await FakeGemini.start();
     server = await startServer(dataDir, gemini.baseUrl, options);
-    await configure(server.url);
+    // 200 concurrent ingests over 15 slots: at most 14 per slot, all at the provider at once.
+    await configure(server.url, {
+      slot_concurrency: 20,
+      provider_concurrency: { gemini: 200 },
+      sync_response_seconds: 60,
+    });
     writeFileSync(staticFile, photos.result2mb);
     reference = await startReference(gemini.baseUrl, staticFile, refTmp);
     const context: Context = { options, photos, gemini, server, reference };
