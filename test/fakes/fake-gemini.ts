@@ -5,13 +5,14 @@
  *   gemini.enqueue(GeminiReply.quotaExceeded(), GeminiReply.image(png));   // next calls, in order
  *   gemini.respondWith(GeminiReply.hang());              // every call once the queue is empty
  *   gemini.requests[0].images()[0].bytes                  // what the client sent
+ *   gemini.respondWith(GeminiReply.drip(GeminiReply.image(png)));   // a sound answer, badly delivered
  *   await gemini.close();
  *
  * Without a script every call answers `echoPhoto()`: the first image it was sent, as a success.
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Transmission, Transmit } from './fake-http';
+import { FakeHttpServer, sendText as sendWireText, through, Wire } from './fake-http';
 
 export interface InlineImage {
   mimeType: string;
@@ -83,6 +84,9 @@ export interface GeminiExchange {
 /** How the fake answers one generateContent call. */
 export type GeminiBehaviour = (exchange: GeminiExchange) => void;
 
+/** A behaviour that keeps how each of its answers went out. */
+export type TrackedBehaviour = GeminiBehaviour & { readonly transmissions: Transmission[] };
+
 /** A behaviour that waits until `release()`; `reached` resolves when a call first arrives. */
 export interface HeldBehaviour extends GeminiBehaviour {
   readonly reached: Promise<void>;
@@ -106,13 +110,10 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {
-  if (response.destroyed || response.headersSent) return;
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  response.end(text);
+  sendWireText(response, status, text, JSON_TYPE);
 }
+
+const JSON_TYPE = 'application/json; charset=UTF-8';
 
 function googleError(
   response: ServerResponse,
@@ -281,6 +282,45 @@ export const GeminiReply = {
     };
   },
 
+  /** `behaviour`'s answer, its body sent `bytesPerTick` bytes every `intervalMs`. */
+  drip(
+    behaviour: GeminiBehaviour,
+    options: { bytesPerTick?: number; intervalMs?: number } = {},
+  ): TrackedBehaviour {
+    return through(behaviour, (answer) => Wire.drip(answer, options));
+  },
+
+  /** `behaviour`'s answer cut after `bytes` of its body: the connection is reset or closed. */
+  cutOff(
+    behaviour: GeminiBehaviour,
+    options: { bytes: number; ending?: 'reset' | 'close' },
+  ): TrackedBehaviour {
+    return through(behaviour, (answer) => Wire.cutOff(answer, options));
+  },
+
+  /** Any answer's delivery (`Wire.raw(…)`, `Wire.huge(…)`…), tracked the same way. */
+  wire(transmit: Transmit): TrackedBehaviour {
+    return Object.assign((exchange: GeminiExchange) => void transmit(exchange.response, exchange), {
+      transmissions: transmit.transmissions,
+    });
+  },
+
+  /**
+   * A 200 of `totalBytes` shaped like an image answer, its base64 data a run of `A`s generated as
+   * the client reads it; `declareLength: false` streams it without `Content-Length`.
+   */
+  huge(totalBytes: number, { declareLength = true }: { declareLength?: boolean } = {}) {
+    return GeminiReply.wire(
+      Wire.huge({
+        totalBytes,
+        declareLength,
+        contentType: JSON_TYPE,
+        head: '{"candidates":[{"content":{"role":"model","parts":[{"inlineData":{"mimeType":"image/png","data":"',
+        tail: '"}}]},"finishReason":"STOP","index":0}]}',
+      }),
+    );
+  },
+
   /** Runs `behaviour` after `ms`. */
   delay(ms: number, behaviour: GeminiBehaviour): GeminiBehaviour {
     return (exchange) => exchange.after(ms, () => behaviour(exchange));
@@ -313,40 +353,26 @@ export interface FakeGeminiOptions {
   apiKey?: string;
 }
 
-interface Waiter {
-  count: number;
-  resolve: (requests: GeminiRequest[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-export class FakeGemini {
-  /** Every request received, scripted or refused, in arrival order. */
-  readonly requests: GeminiRequest[] = [];
+export class FakeGemini extends FakeHttpServer<GeminiRequest> {
   private readonly queue: GeminiBehaviour[] = [];
   private fallback: GeminiBehaviour = GeminiReply.echoPhoto();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly waiters = new Set<Waiter>();
-  private closed = false;
 
   private constructor(
-    private readonly server: Server,
-    readonly baseUrl: string,
+    server: Server,
+    origin: string,
     private readonly options: FakeGeminiOptions,
-  ) {}
+  ) {
+    super(server, origin);
+  }
 
   static async start(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeGemini(server, `http://127.0.0.1:${port}`, options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      fake.handle(request, response),
-    );
-    return fake;
+    const { server, origin } = await FakeHttpServer.listen();
+    return new FakeGemini(server, origin, options);
+  }
+
+  /** `GEMINI_BASE_URL` for the client. */
+  get baseUrl(): string {
+    return this.origin;
   }
 
   /** The answer for every call once the queue is empty. */
@@ -369,60 +395,16 @@ export class FakeGemini {
     return this;
   }
 
-  get lastRequest(): GeminiRequest | undefined {
-    return this.requests.at(-1);
-  }
-
-  /** Resolves once `count` requests in total have arrived. */
-  waitForRequests(count = 1, timeoutMs = 5_000): Promise<GeminiRequest[]> {
-    if (this.requests.length >= count) return Promise.resolve([...this.requests]);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        count,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`FakeGemini got ${this.requests.length} of ${count} requests`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
-  }
-
-  /** Stops listening and drops every connection, held or hanging ones included. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error('FakeGemini closed'));
-    }
-    this.waiters.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(incoming: IncomingMessage, response: ServerResponse): void {
-    // A client that gives up must not crash the fake when a late answer is written.
-    response.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('error', () => undefined);
-    incoming.on('end', () => {
-      const rawBody = Buffer.concat(chunks);
-      const request = new GeminiRequest(
-        incoming.method ?? 'GET',
-        incoming.url ?? '/',
-        incoming.headers,
-        rawBody,
-        parseJson(rawBody),
-      );
-      this.record(request);
-      this.answer(request, response);
-    });
+  protected received(incoming: IncomingMessage, rawBody: Buffer, response: ServerResponse): void {
+    const request = new GeminiRequest(
+      incoming.method ?? 'GET',
+      incoming.url ?? '/',
+      incoming.headers,
+      rawBody,
+      parseJson(rawBody),
+    );
+    this.record(request);
+    this.answer(request, response);
   }
 
   private answer(request: GeminiRequest, response: ServerResponse): void {
@@ -461,27 +443,7 @@ export class FakeGemini {
       return;
     }
     const behaviour = this.queue.shift() ?? this.fallback;
-    behaviour({
-      request,
-      response,
-      after: (ms, action) => {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          action();
-        }, ms);
-        this.timers.add(timer);
-      },
-    });
-  }
-
-  private record(request: GeminiRequest): void {
-    this.requests.push(request);
-    for (const waiter of this.waiters) {
-      if (this.requests.length < waiter.count) continue;
-      clearTimeout(waiter.timer);
-      this.waiters.delete(waiter);
-      waiter.resolve([...this.requests]);
-    }
+    behaviour({ request, response, after: (ms, action) => this.after(ms, action) });
   }
 }
 

@@ -16,8 +16,8 @@
  * does. Without a script every queue is done at its first poll with its guest photo echoed back.
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Transmission, Transmit } from './fake-http';
+import { FakeHttpServer, sendText as sendWireText, through, Wire } from './fake-http';
 
 /** The path the API lives under, as on www.turbotext.ru. */
 export const API_PATH = '/api_ai';
@@ -133,6 +133,8 @@ export interface TurbotextExchange {
   queue: TurbotextQueue;
   /** Serves `bytes` under `/generated/…` and returns the root-relative path. */
   publish(bytes: Buffer, mimeType: string): string;
+  /** Serves whatever `transmit` sends under `/generated/…` and returns the root-relative path. */
+  publishWire(transmit: Transmit): string;
   /** The fake's origin (`http://127.0.0.1:port`), for absolute result URLs. */
   origin: string;
   /** A timer that `close()` cancels, so no scripted delay outlives the fake. */
@@ -141,6 +143,9 @@ export interface TurbotextExchange {
 
 /** How the fake answers one create_queue or get_result call. */
 export type TurbotextBehaviour = (exchange: TurbotextExchange) => void;
+
+/** A behaviour that keeps how each of its answers went out. */
+export type TrackedBehaviour = TurbotextBehaviour & { readonly transmissions: Transmission[] };
 
 /** What one queue does, from creation to its last poll. */
 export interface TurbotextScenario {
@@ -173,12 +178,7 @@ function sendText(
   text: string,
   contentType = 'text/html; charset=utf-8',
 ): void {
-  if (response.destroyed || response.headersSent) return;
-  response.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-  });
-  response.end(text);
+  sendWireText(response, status, text, contentType);
 }
 
 function doneAnswer(exchange: TurbotextExchange, location: string, options: ResultOptions) {
@@ -259,6 +259,21 @@ export const TurbotextReply = {
     };
   },
 
+  /**
+   * Done, naming an image whose download is whatever `transmit` sends (`Wire.drip(…)`,
+   * `Wire.huge(…)`…); its transmissions show how far each download got.
+   */
+  imageVia(transmit: Transmit, options: ResultOptions = {}): TurbotextBehaviour {
+    return (exchange) => {
+      const path = exchange.publishWire(transmit);
+      sendJson(
+        exchange.response,
+        200,
+        doneAnswer(exchange, locate(exchange, path, options), options),
+      );
+    };
+  },
+
   /** Done, without any image URL. */
   noImage(): TurbotextBehaviour {
     return ({ response, queue }) =>
@@ -298,6 +313,22 @@ export const TurbotextReply = {
     return () => undefined;
   },
 
+  /** `behaviour`'s answer, its body sent `bytesPerTick` bytes every `intervalMs`. */
+  drip(
+    behaviour: TurbotextBehaviour,
+    options: { bytesPerTick?: number; intervalMs?: number } = {},
+  ): TrackedBehaviour {
+    return through(behaviour, (answer) => Wire.drip(answer, options));
+  },
+
+  /** `behaviour`'s answer cut after `bytes` of its body: the connection is reset or closed. */
+  cutOff(
+    behaviour: TurbotextBehaviour,
+    options: { bytes: number; ending?: 'reset' | 'close' },
+  ): TrackedBehaviour {
+    return through(behaviour, (answer) => Wire.cutOff(answer, options));
+  },
+
   /** Runs `behaviour` after `ms`. */
   delay(ms: number, behaviour: TurbotextBehaviour): TurbotextBehaviour {
     return (exchange) => exchange.after(ms, () => behaviour(exchange));
@@ -314,22 +345,11 @@ export interface FakeTurbotextOptions {
   apiKey?: string;
 }
 
-interface Hosted {
-  bytes: Buffer;
-  mimeType: string;
-  expiresAt: number;
-}
+type Hosted = { expiresAt: number } & (
+  { bytes: Buffer; mimeType: string } | { transmit: Transmit }
+);
 
-interface Waiter {
-  count: number;
-  resolve: (requests: TurbotextRequest[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-export class FakeTurbotext {
-  /** Every API request received, scripted or refused, in arrival order. */
-  readonly requests: TurbotextRequest[] = [];
+export class FakeTurbotext extends FakeHttpServer<TurbotextRequest> {
   /** Every queue created, in order. */
   readonly queues: TurbotextQueue[] = [];
   /** Every GET of a generated or uploaded image: path and the status it was answered. */
@@ -339,33 +359,22 @@ export class FakeTurbotext {
   private readonly script: TurbotextScenario[] = [];
   private fallback: TurbotextScenario = {};
   private readonly files = new Map<string, Hosted>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly fetches = new Set<AbortController>();
-  private readonly waiters = new Set<Waiter>();
   private nextQueueId = 731_001;
   private nextFile = 1;
-  private closed = false;
 
   private constructor(
-    private readonly server: Server,
-    readonly origin: string,
+    server: Server,
+    origin: string,
     private readonly options: FakeTurbotextOptions,
   ) {
+    super(server, origin);
     this.baseUrl = `${origin}${API_PATH}`;
   }
 
   static async start(options: FakeTurbotextOptions = {}): Promise<FakeTurbotext> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeTurbotext(server, `http://127.0.0.1:${port}`, options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      fake.handle(request, response),
-    );
-    return fake;
+    const { server, origin } = await FakeHttpServer.listen();
+    return new FakeTurbotext(server, origin, options);
   }
 
   /** What every queue does once the script is empty. */
@@ -390,10 +399,6 @@ export class FakeTurbotext {
     return this;
   }
 
-  get lastRequest(): TurbotextRequest | undefined {
-    return this.requests.at(-1);
-  }
-
   get lastQueue(): TurbotextQueue | undefined {
     return this.queues.at(-1);
   }
@@ -413,65 +418,29 @@ export class FakeTurbotext {
     return `${this.origin}${path}`;
   }
 
-  /** Resolves once `count` API requests in total have arrived. */
-  waitForRequests(count = 1, timeoutMs = 5_000): Promise<TurbotextRequest[]> {
-    if (this.requests.length >= count) return Promise.resolve([...this.requests]);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        count,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`FakeTurbotext got ${this.requests.length} of ${count} requests`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
-  }
-
-  /** Stops listening, cancels input downloads and timers, and drops every connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+  /** Cancels the fake's own downloads of the links it was given. */
+  protected override onClose(): void {
     for (const controller of this.fetches) controller.abort();
     this.fetches.clear();
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error('FakeTurbotext closed'));
-    }
-    this.waiters.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private handle(incoming: IncomingMessage, response: ServerResponse): void {
-    // A client that gives up must not crash the fake when a late answer is written.
-    response.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('error', () => undefined);
-    incoming.on('end', () => {
-      const path = incoming.url ?? '/';
-      const method = incoming.method ?? 'GET';
-      if (method === 'GET' || method === 'HEAD') {
-        this.serveFile(path, response);
-        return;
-      }
-      const rawBody = Buffer.concat(chunks);
-      const request = new TurbotextRequest(
-        method,
-        path,
-        incoming.headers,
-        rawBody,
-        parseForm(incoming.headers['content-type'], rawBody),
-        Date.now(),
-      );
-      this.record(request);
-      void this.answer(request, response);
-    });
+  protected received(incoming: IncomingMessage, rawBody: Buffer, response: ServerResponse): void {
+    const path = incoming.url ?? '/';
+    const method = incoming.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') {
+      this.serveFile(path, response);
+      return;
+    }
+    const request = new TurbotextRequest(
+      method,
+      path,
+      incoming.headers,
+      rawBody,
+      parseForm(incoming.headers['content-type'], rawBody),
+      Date.now(),
+    );
+    this.record(request);
+    void this.answer(request, response);
   }
 
   private async answer(request: TurbotextRequest, response: ServerResponse): Promise<void> {
@@ -532,13 +501,12 @@ export class FakeTurbotext {
         this.files.set(path, { bytes, mimeType, expiresAt: Infinity });
         return path;
       },
-      after: (ms, action) => {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          action();
-        }, ms);
-        this.timers.add(timer);
+      publishWire: (transmit) => {
+        const path = `${GENERATED_PATH}/${queue.id}-${this.nextFile++}`;
+        this.files.set(path, { transmit, expiresAt: Infinity });
+        return path;
       },
+      after: (ms, action) => this.after(ms, action),
     });
   }
 
@@ -586,19 +554,13 @@ export class FakeTurbotext {
       sendText(response, status, `<html><body>${status}</body></html>`);
       return;
     }
+    if ('transmit' in file) {
+      file.transmit(response, this);
+      return;
+    }
     if (response.destroyed) return;
     response.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.bytes.length });
     response.end(file.bytes);
-  }
-
-  private record(request: TurbotextRequest): void {
-    this.requests.push(request);
-    for (const waiter of this.waiters) {
-      if (this.requests.length < waiter.count) continue;
-      clearTimeout(waiter.timer);
-      this.waiters.delete(waiter);
-      waiter.resolve([...this.requests]);
-    }
   }
 }
 
