@@ -5,8 +5,14 @@ import { FACE_PRESERVING_INSTRUCTION } from '../src/providers/gemini/gemini-prot
 import { GeminiDriver } from '../src/providers/gemini/gemini.driver';
 import type { ProviderContext, TemplateImage } from '../src/providers/provider-driver';
 import { ProviderError } from '../src/providers/provider-driver';
+import { MAX_ANSWER_BYTES } from '../src/providers/gemini/gemini.driver';
 import type { GeminiBehaviour } from './fakes/fake-gemini';
 import { FakeGemini, GeminiReply } from './fakes/fake-gemini';
+import { Wire } from './fakes/fake-http';
+
+/** The first bytes of a TLS 1.2 ServerHello record: what an HTTPS port says to plain HTTP. */
+const TLS_SERVER_HELLO = Buffer.from('160303007a0200007603035f1a2b3c4d5e6f', 'hex');
+const HUNDRED_MB = 100 * 1024 * 1024;
 
 const API_KEY = 'AIzaSyFakeKeyForTests-0123456789';
 
@@ -15,6 +21,8 @@ async function image(format: 'jpeg' | 'png', width: number, height: number): Pro
     .toFormat(format)
     .toBuffer();
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -275,6 +283,85 @@ describe('GeminiDriver against a Gemini-speaking server', () => {
     expect(error).toMatchObject({ reason: 'timeout', retryable: false });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(gemini.requests).toHaveLength(1);
+  });
+
+  describe('faults on the wire', () => {
+    it.each<[string, () => GeminiBehaviour, string]>([
+      [
+        'a connection reset mid-body',
+        () => GeminiReply.cutOff(GeminiReply.image(photo), { bytes: 40, ending: 'reset' }),
+        'ECONNRESET',
+      ],
+      [
+        'a connection closed mid-body',
+        () => GeminiReply.cutOff(GeminiReply.image(photo), { bytes: 40, ending: 'close' }),
+        'UND_ERR_SOCKET',
+      ],
+      ['TLS bytes instead of HTTP', () => GeminiReply.wire(Wire.raw(TLS_SERVER_HELLO)), 'HPE_'],
+      [
+        'random bytes instead of HTTP',
+        () => GeminiReply.wire(Wire.raw(Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a, 0x0d]))),
+        'HPE_',
+      ],
+    ])('reports %s as a retryable network failure at once', async (_, behaviour, code) => {
+      gemini.respondWith(behaviour());
+      const started = Date.now();
+
+      const error = await rejection(call());
+
+      expect(error).toMatchObject({ reason: 'network', retryable: true });
+      expect(error.message).toContain(code);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(gemini.requests).toHaveLength(1);
+    });
+
+    it.each([
+      ['declared in Content-Length', true],
+      ['streamed without a length', false],
+    ])(
+      'refuses an answer over the cap (%s) as bad_response without reading it all',
+      async (_, declareLength) => {
+        const huge = GeminiReply.huge(HUNDRED_MB + 20 * 1024 * 1024, { declareLength });
+        gemini.respondWith(huge);
+
+        const error = await rejection(call());
+
+        expect(error).toMatchObject({ reason: 'bad_response', retryable: false });
+        expect(error.details.httpStatus).toBe(200);
+        // The client hung up: the fake never got to send the whole body.
+        const [sent] = huge.transmissions;
+        expect(sent.finished).toBe(false);
+        expect(sent.sentBytes).toBeLessThan(MAX_ANSWER_BYTES + 16 * 1024 * 1024);
+      },
+    );
+
+    it('reads an answer that drips in slowly but completely', async () => {
+      const answer = await image('png', 12, 8);
+      gemini.respondWith(
+        GeminiReply.drip(GeminiReply.image(answer), { bytesPerTick: 16, intervalMs: 5 }),
+      );
+
+      const result = await call();
+
+      expect(result.bytes.equals(answer)).toBe(true);
+    });
+
+    it('gives up a dripping answer when the deadline fires, and hangs up', async () => {
+      const drip = GeminiReply.drip(GeminiReply.image(photo), { bytesPerTick: 1, intervalMs: 50 });
+      gemini.respondWith(drip);
+      const deadline = new AbortController();
+      setTimeout(() => deadline.abort(), 300);
+
+      const error = await rejection(call({}, deadline.signal));
+      const abortedAt = Date.now();
+
+      expect(error).toMatchObject({ reason: 'timeout', retryable: false });
+      await sleep(200);
+      const [sent] = drip.transmissions;
+      expect(sent.finished).toBe(false);
+      expect(sent.closedEarlyAt).toBeDefined();
+      expect(sent.closedEarlyAt!).toBeLessThanOrEqual(abortedAt + 200);
+    });
   });
 
   it('plans the primary model twice, then a different fallback', () => {

@@ -15,9 +15,15 @@ import {
   readErrorResponse,
   readGenerateContentResponse,
 } from './gemini-protocol';
-import { HEADER_SAFE, networkCode } from '../wire';
+import { HEADER_SAFE, MAX_RESULT_IMAGE_BYTES, networkCode, readCapped } from '../wire';
 
 export { nearestAspectRatio } from './gemini-protocol';
+
+/**
+ * The largest answer read: the base64 of the largest result image, plus room for the JSON around
+ * it. Anything bigger is refused as it arrives, never held whole in memory.
+ */
+export const MAX_ANSWER_BYTES = Math.ceil(MAX_RESULT_IMAGE_BYTES / 3) * 4 + 1024 * 1024;
 
 /** Google Gemini image editing over plain `fetch` (SPEC §5). */
 @Injectable()
@@ -109,7 +115,15 @@ export class GeminiDriver implements ProviderDriver {
       duplex: 'half',
       signal,
     });
-    return { status: response.status, answer: await response.text() };
+    const answer = await readCapped(response, MAX_ANSWER_BYTES);
+    if (!answer) {
+      throw new ProviderError(
+        'bad_response',
+        `Gemini answered more than ${MAX_ANSWER_BYTES} bytes; the answer was refused`,
+        { retryable: false, httpStatus: response.status },
+      );
+    }
+    return { status: response.status, answer: answer.toString('utf8') };
   }
 
   /**

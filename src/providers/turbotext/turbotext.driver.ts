@@ -21,7 +21,7 @@ import {
   resultMimeType,
   unsupportedOperation,
 } from './turbotext-protocol';
-import { HEADER_SAFE, networkCode } from '../wire';
+import { HEADER_SAFE, MAX_RESULT_IMAGE_BYTES, networkCode, readCapped } from '../wire';
 
 export interface TurbotextDriverOptions {
   /** Pause between two `get_result` polls; tests shorten it. */
@@ -34,7 +34,7 @@ export interface TurbotextDriverOptions {
 export const TURBOTEXT_DRIVER_OPTIONS = Symbol('TURBOTEXT_DRIVER_OPTIONS');
 
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
-export const DEFAULT_MAX_RESULT_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_RESULT_BYTES = MAX_RESULT_IMAGE_BYTES;
 /** API answers are a few hundred bytes of JSON; anything near this is not Turbotext talking. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 /**
@@ -339,28 +339,4 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The whole body, or undefined once it grows past `limit` (the rest is not read). */
-async function readCapped(response: Response, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
-    if (done || !value) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
