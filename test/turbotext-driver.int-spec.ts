@@ -10,9 +10,17 @@ import type {
   TemplateImage,
 } from '../src/providers/provider-driver';
 import { ProviderError } from '../src/providers/provider-driver';
-import { TurbotextDriver } from '../src/providers/turbotext/turbotext.driver';
+import {
+  DEFAULT_MAX_RESULT_BYTES,
+  TurbotextDriver,
+} from '../src/providers/turbotext/turbotext.driver';
 import type { ResultOptions, TurbotextScenario } from './fakes/fake-turbotext';
 import { FakeTurbotext, GENERATED_PATH, TurbotextReply } from './fakes/fake-turbotext';
+import type { Transmit } from './fakes/fake-http';
+import { imageAnswer, Wire } from './fakes/fake-http';
+
+/** The first bytes of a TLS 1.2 ServerHello record: what an HTTPS port says to plain HTTP. */
+const TLS_SERVER_HELLO = Buffer.from('160303007a0200007603035f1a2b3c4d5e6f', 'hex');
 
 const API_KEY = 'tt-live-FakeKeyForTests-0123456789';
 const POLL_MS = 20;
@@ -445,6 +453,105 @@ describe('TurbotextDriver against a Turbotext-speaking server', () => {
     expect([error.message, JSON.stringify(error.details), ...logLines].join('\n')).not.toContain(
       API_KEY,
     );
+  });
+
+  describe('faults on the wire', () => {
+    const result = () => imageAnswer(edited, 'image/png');
+    const reset = () => Wire.cutOff(result(), { bytes: 20, ending: 'reset' });
+
+    it('downloads the result again after a reset instead of queueing the job twice', async () => {
+      const download = Wire.inTurn(reset(), Wire.whole(result()));
+      turbotext.enqueue({ result: TurbotextReply.imageVia(download) });
+
+      const answer = await call();
+
+      expect(answer.bytes.equals(edited)).toBe(true);
+      expect(turbotext.requestsFor('create_queue')).toHaveLength(1);
+      expect(download.transmissions.map((sent) => sent.finished)).toEqual([false, true]);
+    });
+
+    it.each<[string, () => Transmit, string]>([
+      ['reset mid-body', reset, 'ECONNRESET'],
+      [
+        'closed mid-body',
+        () => Wire.cutOff(result(), { bytes: 20, ending: 'close' }),
+        'UND_ERR_SOCKET',
+      ],
+      ['answered with TLS bytes', () => Wire.raw(TLS_SERVER_HELLO), 'HPE_'],
+    ])(
+      'reports a result download %s three times as a retryable network failure, one queue',
+      async (_, transmit, code) => {
+        const download = transmit();
+        turbotext.enqueue({ result: TurbotextReply.imageVia(download) });
+
+        const error = await rejection(call());
+
+        expect(error).toMatchObject({ reason: 'network', retryable: true });
+        expect(error.message).toContain(code);
+        expect(download.transmissions).toHaveLength(3);
+        expect(turbotext.requestsFor('create_queue')).toHaveLength(1);
+      },
+    );
+
+    it('rides out a get_result answer cut off mid-body', async () => {
+      turbotext.enqueue({
+        polls: [TurbotextReply.cutOff(TurbotextReply.reconnect(), { bytes: 5 })],
+        result: TurbotextReply.image(edited),
+      });
+
+      const answer = await call();
+
+      expect(answer.bytes.equals(edited)).toBe(true);
+      expect(turbotext.requestsFor('get_result')).toHaveLength(2);
+    });
+
+    it.each([
+      ['declared in Content-Length', true],
+      ['streamed without a length', false],
+    ])(
+      'refuses a 100 MB result (%s) as bad_response without reading it all',
+      async (_, declareLength) => {
+        const huge = Wire.huge({
+          totalBytes: 100 * 1024 * 1024,
+          contentType: 'image/png',
+          declareLength,
+        });
+        turbotext.enqueue({ result: TurbotextReply.imageVia(huge) });
+
+        const error = await rejection(call());
+
+        expect(error).toMatchObject({ reason: 'bad_response', retryable: false });
+        const [sent] = huge.transmissions;
+        expect(sent.finished).toBe(false);
+        expect(sent.sentBytes).toBeLessThan(DEFAULT_MAX_RESULT_BYTES + 16 * 1024 * 1024);
+      },
+    );
+
+    it('refuses a result that is not an image as bad_response', async () => {
+      const page = Buffer.from('<html><body>Файл не найден</body></html>');
+      turbotext.enqueue({
+        result: TurbotextReply.imageVia(Wire.whole(imageAnswer(page, 'application/octet-stream'))),
+      });
+
+      const error = await rejection(call());
+
+      expect(error).toMatchObject({ reason: 'bad_response', retryable: false });
+    });
+
+    it('gives up a dripping result download at deadlineAt, and hangs up', async () => {
+      const drip = Wire.drip(result(), { bytesPerTick: 1, intervalMs: 50 });
+      turbotext.enqueue({ result: TurbotextReply.imageVia(drip) });
+      const deadlineAt = new Date(Date.now() + 600);
+
+      const error = await rejection(call({ deadlineAt }));
+
+      expect(error).toMatchObject({ reason: 'timeout', retryable: false });
+      expect(Date.now() - deadlineAt.getTime()).toBeLessThan(300);
+      await sleep(200);
+      const [sent] = drip.transmissions;
+      expect(sent.finished).toBe(false);
+      expect(sent.closedEarlyAt!).toBeLessThanOrEqual(deadlineAt.getTime() + 300);
+    });
   });
 
   it('plans the primary call and one retry', () => {

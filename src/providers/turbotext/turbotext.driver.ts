@@ -38,10 +38,11 @@ export const DEFAULT_MAX_RESULT_BYTES = MAX_RESULT_IMAGE_BYTES;
 /** API answers are a few hundred bytes of JSON; anything near this is not Turbotext talking. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 /**
- * Consecutive transient `get_result` failures tolerated. The job keeps running (and is paid for) at
- * Turbotext, so one lost poll should not throw it away and queue a second one on retry.
+ * Consecutive transient failures tolerated of `get_result`, and of the result's download. The job
+ * keeps running (and is paid for) at Turbotext, so one lost poll or one reset download should not
+ * throw it away and queue a second one on retry.
  */
-const MAX_POLL_FAILURES = 3;
+const MAX_TRANSIENT_FAILURES = 3;
 /** setTimeout fires at once for longer delays; no deadline is anywhere near this. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -110,7 +111,7 @@ export class TurbotextDriver implements ProviderDriver {
       context.onProviderReference(progress.queueId);
 
       const imageUrl = await this.poll(endpoint, apiKey, deadline, progress);
-      const image = await this.download(imageUrl, deadline, progress);
+      const image = await this.downloadResult(imageUrl, deadline, progress);
       log('completed', { http_status: progress.httpStatus, mime_type: image.mimeType });
       return {
         ...image,
@@ -173,7 +174,11 @@ export class TurbotextDriver implements ProviderDriver {
           progress,
         );
       } catch (error) {
-        if (error instanceof ProviderError && error.retryable && ++failures < MAX_POLL_FAILURES) {
+        if (
+          error instanceof ProviderError &&
+          error.retryable &&
+          ++failures < MAX_TRANSIENT_FAILURES
+        ) {
           continue;
         }
         throw error;
@@ -209,6 +214,33 @@ export class TurbotextDriver implements ProviderDriver {
     const answer = body.toString('utf8');
     if (status < 200 || status >= 300) throw readHttpError(status, answer, apiKey);
     return answer;
+  }
+
+  /**
+   * The finished image, downloaded again after a transient failure (a reset, a 5xx) while the
+   * deadline allows, rather than paying for a second queue.
+   */
+  private async downloadResult(
+    url: string,
+    deadline: Deadline,
+    progress: Progress,
+  ): Promise<{ bytes: Buffer; mimeType: string }> {
+    for (let failures = 1; ; failures++) {
+      try {
+        return await this.download(url, deadline, progress);
+      } catch (error) {
+        if (
+          !(error instanceof ProviderError && error.retryable) ||
+          failures >= MAX_TRANSIENT_FAILURES
+        ) {
+          throw error;
+        }
+      }
+      await pause(Math.min(this.pollIntervalMs, deadline.remainingMs()), deadline.signal);
+      if (deadline.signal.aborted || deadline.remainingMs() <= 0) {
+        throw deadline.failure('while downloading the result', progress);
+      }
+    }
   }
 
   /**
