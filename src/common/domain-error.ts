@@ -42,6 +42,8 @@ export interface DomainErrorOptions {
   /** Extra response headers, e.g. `Retry-After`. */
   headers?: Record<string, string>;
   cause?: unknown;
+  /** 503 instead of the code's usual status: `internal` while the database is unreachable. */
+  status?: 503;
 }
 
 /** An expected failure with a stable code; the error filter turns it into SPEC's JSON body. */
@@ -54,6 +56,11 @@ export class DomainError extends Error {
     super(message, { cause: options.cause });
     this.name = 'DomainError';
   }
+}
+
+/** The HTTP status an error is answered with. */
+export function statusOf(error: DomainError): number {
+  return error.options.status ?? httpStatusFor(error.code);
 }
 
 /** The HTTP status for each code: one exhaustive switch, so a new code cannot be forgotten. */

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors';
 import { AppLogger } from './app-logger';
-import { DomainError, ErrorCode, httpStatusFor } from './domain-error';
+import { DomainError, ErrorCode, statusOf } from './domain-error';
 
 export interface ErrorBody {
   status: 'error';
@@ -20,10 +21,15 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const error = this.toDomainError(exception);
-    const status = httpStatusFor(error.code);
+    const error = domainErrorOf(exception);
+    const status = statusOf(error);
     const body = errorBody(error);
-    if (status >= 500 && !(exception instanceof DomainError)) {
+    if (error.options.status === 503 && !(exception instanceof DomainError)) {
+      // An outage, not a bug: one short line per request, no stack.
+      this.logger.event('warn', 'database.unavailable', {
+        message: exception instanceof Error ? exception.message : String(exception),
+      });
+    } else if (status >= 500 && !(exception instanceof DomainError)) {
       body.error_id = randomUUID();
       this.logger.event('error', 'http.unhandled_error', {
         error_id: body.error_id,
@@ -40,19 +46,21 @@ export class ErrorFilter implements ExceptionFilter {
     }
     response.status(status).json(body);
   }
+}
 
-  private toDomainError(exception: unknown): DomainError {
-    if (exception instanceof DomainError) return exception;
-    if (exception instanceof HttpException) return fromHttpException(exception);
-    const bodyParserType = (exception as { type?: unknown } | null)?.type;
-    if (bodyParserType === 'entity.too.large') {
-      return new DomainError('payload_too_large', 'The request body is too large');
-    }
-    if (typeof bodyParserType === 'string') {
-      return new DomainError('invalid_request', 'The request body could not be read');
-    }
-    return new DomainError('internal', 'Internal server error');
+/** What any thrown value is answered as; an unreachable database is a 503, not a 500. */
+export function domainErrorOf(exception: unknown): DomainError {
+  if (exception instanceof DomainError) return exception;
+  if (exception instanceof HttpException) return fromHttpException(exception);
+  const bodyParserType = (exception as { type?: unknown } | null)?.type;
+  if (bodyParserType === 'entity.too.large') {
+    return new DomainError('payload_too_large', 'The request body is too large');
   }
+  if (typeof bodyParserType === 'string') {
+    return new DomainError('invalid_request', 'The request body could not be read');
+  }
+  if (isDatabaseUnavailable(exception)) return databaseUnavailable(exception);
+  return new DomainError('internal', 'Internal server error');
 }
 
 /** SPEC's error body for a DomainError; also used where a response is written outside Nest. */

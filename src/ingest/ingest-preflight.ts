@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { DomainError, httpStatusFor } from '../common/domain-error';
-import { errorBody } from '../common/error.filter';
+import { DomainError, statusOf } from '../common/domain-error';
+import { domainErrorOf, errorBody } from '../common/error.filter';
 import { RequestTracker } from '../common/request-tracker';
 import { MetricsService } from '../metrics/metrics.service';
 import { RuntimeSettings, SettingsService } from '../settings/settings.service';
@@ -50,10 +50,7 @@ export class IngestPreflight {
       };
       if (request.method !== 'POST' || slotId === undefined) return proceed();
       this.check(request, decodeURIComponentSafe(slotId)).then(proceed, (error: unknown) => {
-        const refusal =
-          error instanceof DomainError
-            ? error
-            : new DomainError('internal', 'Internal server error');
+        const refusal = domainErrorOf(error);
         this.metrics.ingestRefused(decodeURIComponentSafe(slotId), refusal);
         // setHeader is case-insensitive: the refusal's own `Connection: close` is not sent twice.
         for (const [name, value] of Object.entries(refusal.options.headers ?? {})) {
@@ -61,7 +58,7 @@ export class IngestPreflight {
         }
         response.setHeader('content-type', 'application/json; charset=utf-8');
         response.setHeader('connection', 'close');
-        response.writeHead(httpStatusFor(refusal.code));
+        response.writeHead(statusOf(refusal));
         response.end(JSON.stringify(errorBody(refusal)));
       });
     };

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DomainError, httpStatusFor } from '../common/domain-error';
+import { DomainError, statusOf } from '../common/domain-error';
+import { domainErrorOf } from '../common/error.filter';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import { JobAborted } from '../ingest/deadline';
@@ -152,15 +153,12 @@ export class MetricsService {
     let status = 200;
     let reason = 'none';
     let aboutJob = true;
-    if (error instanceof DomainError) {
-      status = httpStatusFor(error.code);
-      reason = error.code;
-      aboutJob = error.options.jobId !== undefined;
-    } else if (error !== undefined) {
-      // The error filter answers anything else as a 500 `internal`.
-      status = 500;
-      reason = 'internal';
-      aboutJob = false;
+    if (error !== undefined) {
+      // Counted as the error filter answers it (an unreachable database is a 503 `internal`).
+      const answered = domainErrorOf(error);
+      status = statusOf(answered);
+      reason = answered.code;
+      aboutJob = answered.options.jobId !== undefined;
     }
     const slot = slotLabel(slotId, reason);
     this.ingestRequests.inc({ slot, status: String(status), failure_reason: reason });
