@@ -6,6 +6,7 @@ import { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
+import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors';
 import { ImageProcessor, ResultNotImageError } from '../media/image-processor';
 import { MediaObjectsService } from '../media/media-objects.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -22,12 +23,15 @@ import type { RuntimeSettings } from '../settings/settings.service';
 import type { SlotRecord } from '../slots/slots.repository';
 import { Deadline, JobAborted } from './deadline';
 import type { JobEntity, JobStatus } from './job.entity';
-import { FailedResult, JobsRepository } from './jobs.repository';
+import { FailedResult, INTERRUPTED_AFTER_MS, JobsRepository } from './jobs.repository';
 import { ProviderLimiter } from './provider-limiter';
 import { RunningJobs } from './running-jobs';
 
 /** A retry or the fallback model is tried only while this much time remains (SPEC §4). */
 export const MIN_TIME_FOR_RETRY_MS = 15_000;
+
+/** Pauses between writes of a job row while PostgreSQL is unreachable (a restart takes ~1 s). */
+const DATABASE_RETRY_MS = [100, 250, 500, 1000];
 
 export interface RunRequest {
   job: JobEntity;
@@ -82,7 +86,10 @@ export class JobRunner {
     let model: string | null = job.model;
     let providerStartedAt: number | undefined;
     try {
-      await this.jobs.markProcessing(job.id);
+      await this.persist(
+        () => this.jobs.markProcessing(job.id),
+        () => !deadline.signal.aborted,
+      );
       // The work goes on in the background if the deadline fires first; its final update is
       // conditional on the job still running, so a late answer can never overwrite the timeout.
       providerStartedAt = Date.now();
@@ -104,7 +111,11 @@ export class JobRunner {
       this.running.remove(job.id);
       deadline.dispose();
       // The job is over: its temporary provider links end now, not at their expiry.
-      await this.mediaObjects.releaseJob(job.id).catch(() => undefined);
+      await this.mediaObjects.releaseJob(job.id).catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) {
+          this.later(job.id, 'release_links', () => this.mediaObjects.releaseJob(job.id));
+        }
+      });
     }
   }
 
@@ -158,20 +169,39 @@ export class JobRunner {
     const stored = await this.store.save(slot.id, job.id, rendered, preview);
 
     const finishedAt = this.clock.now();
-    const completed = await this.jobs.complete(job.id, {
-      finishedAt,
-      durationMs: finishedAt.getTime() - job.startedAt.getTime(),
-      providerDurationMs: outcome.providerDurationMs,
-      model: outcome.model,
-      resultPath: stored.path,
-      resultMimeType: rendered.mimeType,
-      resultSizeBytes: stored.sizeBytes,
-      resultChecksum: stored.sha256,
-      resultWidth: rendered.width,
-      resultHeight: rendered.height,
-      resultExpiresAt: new Date(finishedAt.getTime() + settings.resultTtlHours * 3_600_000),
-      usage: outcome.result.usage ?? null,
-    });
+    let completed: boolean;
+    try {
+      let attempts = 0;
+      completed = await this.persist(
+        () => {
+          attempts += 1;
+          return this.jobs.complete(job.id, {
+            finishedAt,
+            durationMs: finishedAt.getTime() - job.startedAt.getTime(),
+            providerDurationMs: outcome.providerDurationMs,
+            model: outcome.model,
+            resultPath: stored.path,
+            resultMimeType: rendered.mimeType,
+            resultSizeBytes: stored.sizeBytes,
+            resultChecksum: stored.sha256,
+            resultWidth: rendered.width,
+            resultHeight: rendered.height,
+            resultExpiresAt: new Date(finishedAt.getTime() + settings.resultTtlHours * 3_600_000),
+            usage: outcome.result.usage ?? null,
+          });
+        },
+        () => !deadline.signal.aborted,
+      );
+      // A write whose connection died after its commit: the retry finds the row already done.
+      if (!completed && attempts > 1) {
+        const current = await this.jobs.findById(job.id);
+        completed = current?.status === 'completed' && current.resultPath === stored.path;
+      }
+    } catch (error) {
+      // No row points at these files, and none will: they must not stay behind.
+      await this.store.remove(slot.id, job.id).catch(() => undefined);
+      throw error;
+    }
     if (!completed) {
       // Cancelled or timed out while the files were written: they must not outlive the job.
       await this.store.remove(slot.id, job.id);
@@ -281,7 +311,8 @@ export class JobRunner {
       providerMessage:
         error instanceof ProviderError ? (error.details.providerMessage ?? null) : null,
     };
-    const recorded = outcome.status === 'cancelled' ? true : await this.jobs.fail(job.id, failed);
+    const recorded =
+      outcome.status === 'cancelled' ? true : await this.recordFailure(job.id, failed);
     if (!recorded) {
       // Someone finished the job first (the result landed a moment before the deadline).
       const current = await this.jobs.findById(job.id);
@@ -300,8 +331,62 @@ export class JobRunner {
       error_id: errorId,
       error: outcome.code === 'internal' && error instanceof Error ? error.message : undefined,
     });
-    return new DomainError(outcome.code, outcome.message, { jobId: job.id });
+    return outcome.httpStatus === 503
+      ? databaseUnavailable(error, job.id)
+      : new DomainError(outcome.code, outcome.message, { jobId: job.id });
   }
+
+  /**
+   * Writes the failure; while PostgreSQL is unreachable the booth is answered at once and the
+   * row is written once the database is back (true: nobody else finished the job meanwhile).
+   */
+  private async recordFailure(jobId: string, failed: FailedResult): Promise<boolean> {
+    try {
+      return await this.jobs.fail(jobId, failed);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      this.later(jobId, 'record_failure', () => this.jobs.fail(jobId, failed));
+      return true;
+    }
+  }
+
+  /**
+   * Retries `write` while PostgreSQL is unreachable and `worthIt()` holds; any other error, or
+   * the last unavailable one, is thrown.
+   */
+  private async persist<T>(write: () => Promise<T>, worthIt: () => boolean): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || !worthIt()) throw error;
+        await sleep(DATABASE_RETRY_MS[Math.min(attempt, DATABASE_RETRY_MS.length - 1)]);
+        if (!worthIt()) throw error;
+      }
+    }
+  }
+
+  /**
+   * A write the booth need not wait for, retried in the background until the database is back;
+   * past the crash-recovery grace the recovery run finalises the row instead.
+   */
+  private later(jobId: string, what: string, write: () => Promise<unknown>): void {
+    const giveUpAt = Date.now() + INTERRUPTED_AFTER_MS;
+    this.logger.event('warn', 'job.write_deferred', { job_id: jobId, write: what });
+    this.persist(write, () => Date.now() < giveUpAt).then(
+      () => this.logger.event('info', 'job.write_done', { job_id: jobId, write: what }),
+      (error: unknown) =>
+        this.logger.event('error', 'job.write_failed', {
+          job_id: jobId,
+          write: what,
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 interface Classified {
@@ -309,6 +394,7 @@ interface Classified {
   reason: string;
   code: ErrorCode;
   message: string;
+  httpStatus?: 503;
 }
 
 function classify(error: unknown): Classified {
@@ -366,6 +452,15 @@ function classify(error: unknown): Classified {
       reason: 'storage_full',
       code: 'storage_full',
       message: 'The server disk is full',
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: 'failed_internal',
+      reason: 'internal',
+      code: 'internal',
+      message: 'The database is unavailable right now; try again in a moment',
+      httpStatus: 503,
     };
   }
   return {
