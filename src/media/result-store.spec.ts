@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TempFolder, tempFolder } from '../../test/support/images';
 import type { AppConfig } from '../config/app-config';
@@ -75,6 +75,18 @@ describe('ResultStore', () => {
         );
       }
       await expect(stat(path.join(mediaRoot, 'results'))).rejects.toThrow(/ENOENT/);
+    });
+
+    it('leaves nothing behind when one of the two files cannot be written', async () => {
+      const jobId = randomUUID();
+      const folderPath = path.join(mediaRoot, 'results', 'slot-001', jobId);
+      // A folder where the payload must go: its rename fails while the preview's goes ahead.
+      await mkdir(path.join(folderPath, 'payload.jpg', 'in-the-way'), { recursive: true });
+
+      await expect(store.save('slot-001', jobId, payload, preview)).rejects.toThrow();
+      // The preview's write was waited for, then removed with the folder: no half result.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await expect(stat(folderPath)).rejects.toThrow(/ENOENT/);
     });
 
     it('turns a full disk into storage_full and leaves other errors alone', () => {

@@ -62,12 +62,17 @@ export class ResultStore {
     const previewRelative = `${folder}/preview.webp`;
     try {
       await mkdir(this.resolve(folder), { recursive: true });
-      // Side by side: the booth waits for both fsyncs, not for one after the other.
-      await Promise.all([
+      // Side by side: the booth waits for both fsyncs, not for one after the other. Both are
+      // waited for even when one fails, so the cleanup below cannot race the other's rename.
+      const written = await Promise.allSettled([
         writeFileAtomic(this.resolve(relative), payload.bytes),
         writeFileAtomic(this.resolve(previewRelative), preview),
       ]);
+      const failed = written.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
+      // Half a result is no result: no preview without its payload, no empty folder.
+      await rm(this.resolve(folder), { recursive: true, force: true }).catch(() => undefined);
       throw asStorageFull(error);
     }
     return {
@@ -122,8 +127,11 @@ export class ResultStore {
     await unlink(absolute).catch(ignoreMissing);
   }
 
-  /** Deletes temp files last modified before `cutoff`: uploads a crashed process left behind. */
-  async removeStaleTemp(cutoff: Date): Promise<RemovedFiles> {
+  /**
+   * Deletes temp files last modified before `cutoff` (all of them without one): uploads a crashed
+   * process left behind.
+   */
+  async removeStaleTemp(cutoff?: Date): Promise<RemovedFiles> {
     const removed: RemovedFiles = { files: 0, bytes: 0 };
     let entries: Dirent[];
     try {
@@ -136,7 +144,7 @@ export class ResultStore {
       if (!entry.isFile()) continue;
       const file = path.join(this.tempDir, entry.name);
       const stats = await lstat(file).catch(ignoreMissing);
-      if (!stats || stats.mtime >= cutoff) continue;
+      if (!stats || (cutoff && stats.mtime >= cutoff)) continue;
       await unlink(file).catch(ignoreMissing);
       removed.files += 1;
       removed.bytes += stats.size;

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/domain-error';
+import { asStorageFull } from './result-store';
 
 export interface ReceivedFile {
   /** A temp file under MEDIA_ROOT/tmp; the caller removes it. */
@@ -147,8 +148,10 @@ export class UploadReceiver {
       // remove the temp file only once every one of them has closed.
       await Promise.all(sinks.map(closed));
       await fs.rm(options.tempPath, { force: true });
+      // A full disk is the server's problem (503 storage_full), not a bad request.
+      const mapped = asStorageFull(error);
       const refused =
-        error instanceof DomainError ? error : invalid('The upload could not be read');
+        mapped instanceof DomainError ? mapped : invalid('The upload could not be read');
       // The rest of the body was not read: the connection cannot carry another request.
       if (request.complete) throw refused;
       throw new DomainError(refused.code, refused.message, {
