@@ -115,6 +115,14 @@ export class EmbeddedPostgres {
     return new EmbeddedPostgres(dataDir, binaries, runAs, `${base}/${DATABASE}`);
   }
 
+  /**
+   * Whether this process started the embedded PostgreSQL of DATA_DIR: then no other server can
+   * use it (a second one on the folder refuses to start), so every running job is this one's.
+   */
+  static startedByThisProcess(dataDir: string): boolean {
+    return readRecord(dataDir)?.owner_pid === process.pid;
+  }
+
   /** The URL of the PostgreSQL a live server on this DATA_DIR runs, if there is one. */
   static async runningUrl(dataDir: string): Promise<string | undefined> {
     const record = readRecord(dataDir);

@@ -195,17 +195,27 @@ export class JobsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Finalises jobs whose process died (deadline + 60 s passed); never a live job. */
-  async finaliseInterrupted(now: Date): Promise<number> {
-    const cutoff = new Date(now.getTime() - INTERRUPTED_AFTER_MS);
-    const [, updated] = await this.dataSource.query<UpdateOutcome>(
+  /**
+   * Finalises jobs whose process died: those past their deadline + 60 s, or with `everyActive`
+   * all of them (this process owns the database alone, so no one else runs them); never one in
+   * `except` (running here). Returns what it finalised.
+   */
+  async finaliseInterrupted(
+    now: Date,
+    options: { everyActive?: boolean; except?: string[] } = {},
+  ): Promise<Array<{ id: string; slotId: string }>> {
+    const cutoff = options.everyActive ? null : new Date(now.getTime() - INTERRUPTED_AFTER_MS);
+    const [rows] = await this.dataSource.query<[Array<{ id: string; slot_id: string }>, number]>(
       `UPDATE job
          SET status = 'failed_internal', failure_reason = 'interrupted', finished_at = $1,
              duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($1::timestamptz - started_at)) * 1000)::int)
-       WHERE status IN ('pending', 'processing') AND deadline_at < $2`,
-      [now, cutoff],
+       WHERE status IN ('pending', 'processing')
+         AND ($2::timestamptz IS NULL OR deadline_at < $2)
+         AND NOT (id = ANY($3::uuid[]))
+       RETURNING id, slot_id`,
+      [now, cutoff, options.except ?? []],
     );
-    return updated;
+    return rows.map((row) => ({ id: row.id, slotId: row.slot_id }));
   }
 
   private async active(

@@ -36,6 +36,11 @@ export class RunningJobs implements OnModuleDestroy {
     return this.jobs.size;
   }
 
+  /** The ids of the jobs running here: alive, whatever their deadline says. */
+  get ids(): string[] {
+    return [...this.jobs.keys()];
+  }
+
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
   }
