@@ -49,6 +49,40 @@ export class ServerProcess {
     throw new Error(`server not ready after ${timeoutMs} ms: ${this.output.join('')}`);
   }
 
+  /** A call on the server's HTTP API, JSON in and out; `token` for admin routes. */
+  async api<T = any>(
+    method: string,
+    route: string,
+    options: { token?: string; json?: unknown } = {},
+  ): Promise<{ status: number; headers: Headers; body: T }> {
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers,
+      body: options.json === undefined ? undefined : JSON.stringify(options.json),
+    });
+    const text = await response.text();
+    const isJson = (response.headers.get('content-type') ?? '').includes('json') && text !== '';
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (isJson ? JSON.parse(text) : text) as T,
+    };
+  }
+
+  /** Signs in and returns the access token; throws unless the login worked. */
+  async login(username: string, password: string): Promise<string> {
+    const answer = await this.api<{ access_token: string }>('POST', '/api/login', {
+      json: { username, password },
+    });
+    if (answer.status !== 200) {
+      throw new Error(`login failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    return answer.body.access_token;
+  }
+
   exit(): Promise<number | null> {
     return this.exited;
   }
