@@ -8,6 +8,8 @@
  *   turbotext.respondWith({ result: TurbotextReply.forbidden() });   // every queue once the script is empty
  *   turbotext.queues[0].photo?.status                        // what it got when it fetched our photo link
  *   turbotext.requestsFor('get_result').length
+ *   const download = Wire.drip(imageAnswer(png, 'image/png'));      // a result served badly
+ *   turbotext.respondWith({ result: TurbotextReply.imageVia(download) });
  *   await turbotext.close();
  *
  * Like the real service it downloads every image it is given by URL (`url`, `url_image_target`)
