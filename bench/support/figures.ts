@@ -46,3 +46,12 @@ export async function eventLoopP99(base: string): Promise<{ p99: number; max: nu
     max: read('nodejs_eventloop_lag_max_seconds'),
   };
 }
+
+/** One sample of a metric from a Prometheus text exposition; NaN when absent. */
+export function metricValue(text: string, name: string): number {
+  return Number(new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+export function median(samples: number[]): number {
+  return percentile(samples, 0.5);
+}
