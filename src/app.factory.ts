@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions } from './app.module';
+import { answerClientErrorsAsJson } from './common/client-errors';
 import { RequestTracker } from './common/request-tracker';
 import { securityHeaders } from './common/security-headers';
 import { IngestPreflight } from './ingest/ingest-preflight';
@@ -22,6 +23,7 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   app.useBodyParser('json', { limit: '1mb' });
   // Decides `Expect: 100-continue` for ingest routes from the URL and headers (404/413 early).
   app.get(IngestPreflight).attach(app.getHttpServer());
+  answerClientErrorsAsJson(app.getHttpServer());
   setupOpenApi(app);
   return app;
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DomainError, statusOf } from '../common/domain-error';
 import { domainErrorOf, errorBody } from '../common/error.filter';
 import { RequestTracker } from '../common/request-tracker';
+import { ENVELOPE_BYTES } from '../media/upload-receiver';
 import { MetricsService } from '../metrics/metrics.service';
 import { RuntimeSettings, SettingsService } from '../settings/settings.service';
 import { slotNotFound, SLOT_ID_PATTERN } from '../slots/slots.errors';
@@ -71,8 +72,11 @@ export class IngestPreflight {
     if (!slot) throw slotNotFound(slotId);
     const settings = await this.settings.getRuntimeSettings();
     const declared = Number(contentLength);
-    // The multipart envelope around the photo is small: allow 64 KiB for it.
-    if (Number.isFinite(declared) && declared > settings.maxUploadMb * 1024 * 1024 + 64 * 1024) {
+    // The same bound the receiver holds an undeclared (chunked) body to.
+    if (
+      Number.isFinite(declared) &&
+      declared > settings.maxUploadMb * 1024 * 1024 + ENVELOPE_BYTES
+    ) {
       throw new DomainError(
         'payload_too_large',
         `The photo is larger than the ${settings.maxUploadMb} MB limit`,

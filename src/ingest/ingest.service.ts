@@ -91,7 +91,7 @@ export class IngestService {
       // The deadline runs from acceptance: the upload and our own work count against it.
       const deadline = new Deadline(Date.now() + settings.syncResponseSeconds * 1000);
       try {
-        const accepted = await this.accept(source, slot, settings, request);
+        const accepted = await this.accept(source, slot, settings, request, deadline);
         return await this.admitAndRun(source, accepted, deadline, startedAt, idempotencyKey);
       } finally {
         deadline.dispose();
@@ -115,15 +115,20 @@ export class IngestService {
     slot: SlotRecord,
     settings: RuntimeSettings,
     request: IncomingMessage,
+    deadline: Deadline,
   ): Promise<Accepted> {
     const upload = await this.receiver.receive(request, {
       fileFields: source === 'ingest' ? ['fileToUpload', 'file'] : ['test_image', 'file'],
+      uniqueFields: ['password'],
       maxFileBytes: settings.maxUploadMb * MB,
       tempPath: await this.store.tempPath('upload'),
+      // The upload counts against the deadline: a stalled body cannot hold the request past it.
+      deadline: { signal: deadline.signal, seconds: settings.syncResponseSeconds },
     });
     const file = upload.file;
     try {
-      const { password, ...fields } = upload.fields;
+      const { password, ...sent } = upload.fields;
+      const fields = storableFields(sent);
       if (!file)
         throw invalid(
           source === 'ingest'
@@ -356,6 +361,33 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 
 function failureCode(reason: string | null): ErrorCode {
   return reason !== null && FAILURE_CODES.has(reason) ? (reason as ErrorCode) : 'internal';
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The booth's text fields as PostgreSQL can store them: text cannot hold NUL and JSON cannot hold
+ * a lone UTF-16 surrogate (a part declared in UTF-16 may decode to one); both become U+FFFD.
+ * Were the field rejected or stored raw, a stray byte in an optional field would cost the shot.
+ */
+function storableFields(fields: Record<string, string>): Record<string, string> {
+  const stored: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const key = storable(name);
+    if (!Object.hasOwn(stored, key)) {
+      Object.defineProperty(stored, key, {
+        value: storable(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return stored;
+}
+
+function storable(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function invalid(message: string): DomainError {

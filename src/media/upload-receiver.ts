@@ -28,12 +28,27 @@ export interface ReceiveOptions {
   fileFields: readonly string[];
   maxFileBytes: number;
   tempPath: string;
+  /**
+   * Text fields refused when sent twice: which copy counts would be ambiguous (a proxy or log
+   * may read the other one). Other repeated fields keep their first value.
+   */
+  uniqueFields?: readonly string[];
+  /** Refuses an upload still incomplete when this fires (a stalled or dripping body). */
+  deadline?: { signal: AbortSignal; seconds: number };
 }
 
 // Generous for DSLR Remote Pro's dozen fields; small enough that a flood of fields is cheap.
-const MAX_FIELDS = 100;
-const MAX_FIELD_BYTES = 16 * 1024;
+export const MAX_FIELDS = 100;
+export const MAX_FIELD_BYTES = 16 * 1024;
+export const MAX_FIELD_NAME_BYTES = 200;
+/**
+ * What a whole body may add to its photo: boundaries, part headers and the text fields. The
+ * body, declared or not, is refused past `maxFileBytes` + this.
+ */
+export const ENVELOPE_BYTES = 64 * 1024;
 const HEAD_BYTES = 32;
+// busboy's own fixed texts, safe to pass on: they say where the body broke.
+const PARSER_MESSAGES = new Set(['Malformed part header', 'Unexpected end of form']);
 
 /**
  * Streams a multipart upload: text fields into memory (bounded), the photo straight to a temp
@@ -62,30 +77,65 @@ export class UploadReceiver {
       throw invalid('The multipart body has no boundary');
     }
 
-    const fields: Record<string, string> = {};
+    const maxBodyBytes = options.maxFileBytes + ENVELOPE_BYTES;
+    const tooLarge = (): DomainError =>
+      new DomainError(
+        'payload_too_large',
+        `The photo is larger than ${Math.floor(options.maxFileBytes / 1024 / 1024)} MB`,
+        { headers: { Connection: 'close' } },
+      );
+    // Null prototype: a field named `__proto__` or `constructor` is just a field.
+    const fields = Object.create(null) as Record<string, string>;
+    const uniqueFields = new Set(options.uniqueFields ?? []);
+    const fileParts = new Set<string>();
     let file: ReceivedFile | undefined;
     let fileName: string | undefined;
     let writing: Promise<void> | undefined;
     let fileStream: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
     const sinks: WriteStream[] = [];
     let fail: (error: DomainError) => void = () => undefined;
+    let received = 0;
+    const countBody = (chunk: Buffer): void => {
+      received += chunk.length;
+      // Whatever the body carries (a photo, another file, one endless field), it stops here.
+      if (received > maxBodyBytes) fail(tooLarge());
+    };
+    const deadline = options.deadline;
+    const onDeadline = (): void =>
+      fail(invalid(`The upload was not complete within the ${deadline?.seconds} s deadline`));
 
     const done = new Promise<void>((resolve, reject) => {
       // Stop at the first problem: no point reading the rest of a 200 MB body.
       fail = reject;
-      parser.on('field', (name, value, info) => {
-        if (info.nameTruncated || info.valueTruncated) {
-          fail(
-            invalid(
-              `The form field "${name.slice(0, 64)}" is longer than ${MAX_FIELD_BYTES} bytes`,
-            ),
-          );
-        } else if (!(name in fields)) {
-          fields[name] = value;
+      parser.on('field', (name: string | undefined, value: string | undefined, info) => {
+        if (name === undefined) return fail(invalid('A form part has no name'));
+        // busboy bounds names only in urlencoded bodies; a multipart part header may hold 16 KiB.
+        if (info.nameTruncated || Buffer.byteLength(name) > MAX_FIELD_NAME_BYTES) {
+          return fail(invalid(`A form field name is longer than ${MAX_FIELD_NAME_BYTES} bytes`));
+        }
+        const shown = name.slice(0, 64);
+        if (options.fileFields.includes(name)) {
+          return fail(invalid(`The "${name}" part has no filename: send the photo as a file`));
+        }
+        if (info.valueTruncated) {
+          return fail(invalid(`The form field "${shown}" is longer than ${MAX_FIELD_BYTES} bytes`));
+        }
+        // busboy gives no text for a charset it cannot decode.
+        if (value === undefined) {
+          return fail(invalid(`The form field "${shown}" is in a charset that cannot be read`));
+        }
+        if (!(name in fields)) fields[name] = value;
+        else if (uniqueFields.has(name)) {
+          fail(invalid(`The "${shown}" field must be sent once`));
         }
       });
-      parser.on('file', (name, stream) => {
-        const preference = options.fileFields.indexOf(name);
+      parser.on('file', (name: string | undefined, stream) => {
+        const preference = name === undefined ? -1 : options.fileFields.indexOf(name);
+        if (preference >= 0 && fileParts.has(name!)) {
+          stream.resume();
+          return fail(invalid(`The "${name}" part must be sent once`));
+        }
+        if (preference >= 0) fileParts.add(name!);
         const better =
           preference >= 0 &&
           (fileName === undefined || preference < options.fileFields.indexOf(fileName));
@@ -96,15 +146,7 @@ export class UploadReceiver {
         fileName = name;
         fileStream = stream;
         const tap = new HashingTap();
-        stream.on('limit', () =>
-          fail(
-            new DomainError(
-              'payload_too_large',
-              `The photo is larger than ${Math.floor(options.maxFileBytes / 1024 / 1024)} MB`,
-              { headers: { Connection: 'close' } },
-            ),
-          ),
-        );
+        stream.on('limit', () => fail(tooLarge()));
         const write = (): Promise<void> => {
           const sink = createWriteStream(options.tempPath);
           sinks.push(sink);
@@ -130,12 +172,23 @@ export class UploadReceiver {
       parser.on('fieldsLimit', () => fail(invalid(`More than ${MAX_FIELDS} form fields`)));
       parser.on('partsLimit', () => fail(invalid(`More than ${MAX_FIELDS} form parts`)));
       parser.on('filesLimit', () => fail(invalid('Too many files in one request')));
-      parser.on('error', () => reject(invalid('The multipart body is broken')));
+      parser.on('error', (error: Error) =>
+        reject(
+          invalid(
+            PARSER_MESSAGES.has(error.message)
+              ? `The multipart body is broken: ${error.message}`
+              : 'The multipart body is broken',
+          ),
+        ),
+      );
       parser.on('close', () => resolve());
       request.on('aborted', () => reject(invalid('The upload was interrupted')));
       request.on('error', () => reject(invalid('The upload was interrupted')));
     });
 
+    request.on('data', countBody);
+    if (deadline?.signal.aborted) onDeadline();
+    deadline?.signal.addEventListener('abort', onDeadline, { once: true });
     request.pipe(parser);
     try {
       await done;
@@ -157,6 +210,9 @@ export class UploadReceiver {
       throw new DomainError(refused.code, refused.message, {
         headers: { ...refused.options.headers, Connection: 'close' },
       });
+    } finally {
+      request.off('data', countBody);
+      deadline?.signal.removeEventListener('abort', onDeadline);
     }
     return { fields, file };
   }
