@@ -548,6 +548,20 @@ describe('ingest: bad input', () => {
       await expectNothingLeft();
     });
 
+    it('never matches the password followed by NUL bytes, and refuses NUL in a new password', async () => {
+      // scrypt pads short keys with zeros: without the guard `secret\0` would hash like `secret`.
+      for (const password of [`${INGEST_PASSWORD}\u0000`, `${INGEST_PASSWORD}\u0000\u0000`]) {
+        const answer = await send(form([...textParts(booth({ password })), photoPart(photo)]));
+        expectError(answer, 401, 'invalid_password');
+      }
+      const refused = await app.request('PUT', '/api/settings', {
+        token: env.token,
+        json: { ingest_password: 'new\u0000password' },
+      });
+      expect([refused.status, refused.body.failure_reason]).toEqual([422, 'validation_failed']);
+      await expectNothingLeft();
+    });
+
     it('takes a unicode password set by an admin (compared after NFKC), nothing near it', async () => {
       const unicode = 'пароль-📷-café'.normalize('NFC');
       await saveSettings(app, env.token, { ingest_password: unicode });

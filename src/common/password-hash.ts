@@ -31,10 +31,13 @@ export async function hashPassword(password: string): Promise<string> {
   ].join('$');
 }
 
-/** Constant-time check; false (never a throw) for malformed hashes. */
+/**
+ * Constant-time check; false (never a throw) for malformed hashes. A password with a NUL never
+ * matches: scrypt's HMAC pads short keys with zeros, so `secret` and `secret\0` hash alike.
+ */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = encoded.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  if (scheme !== 'scrypt' || !salt || !hash || password.includes('\0')) return false;
   const expected = Buffer.from(hash, 'base64url');
   const key = await derive(password, Buffer.from(salt, 'base64url'), {
     N: Number(n),

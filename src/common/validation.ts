@@ -1,6 +1,9 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError } from './domain-error';
 
+/** New passwords: a NUL would never verify (see password-hash.ts). */
+export const NO_NUL = /^[^\0]*$/;
+
 /** Validates every DTO; unknown fields are refused and errors come back as dotted paths (422). */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({

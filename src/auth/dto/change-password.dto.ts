@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { NO_NUL } from '../../common/validation';
 import { MIN_PASSWORD_LENGTH } from '../credentials-file';
 
 export class ChangePasswordDto {
@@ -13,5 +14,6 @@ export class ChangePasswordDto {
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(1024)
+  @Matches(NO_NUL, { message: '$property must not contain NUL characters' })
   new_password!: string;
 }

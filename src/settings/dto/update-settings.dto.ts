@@ -14,6 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { NO_NUL } from '../../common/validation';
 import { NUMERIC_SETTINGS, NumericSetting } from '../settings.limits';
 
 /** May be left out, but an explicit null is refused: none of these settings can be unset. */
@@ -116,6 +117,7 @@ export class UpdateSettingsDto {
   @IsString()
   @MinLength(8)
   @MaxLength(256)
+  @Matches(NO_NUL, { message: '$property must not contain NUL characters' })
   ingest_password?: string;
 
   @ApiPropertyOptional({ type: ProviderKeysUpdateDto, writeOnly: true })
