@@ -15,6 +15,12 @@ import { RunningJobs } from './running-jobs';
 // Ids are UUID v4 (122 random bits); anything else cannot be a job, so no query is made.
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
+/**
+ * Results are 1–10 MB: reading them in 512 KiB slices instead of the default 64 KiB takes a
+ * fifth of the trips through the thread pool per download, which photo work keeps busy.
+ */
+const READ_CHUNK_BYTES = 512 * 1024;
+
 export interface OpenResult {
   mimeType: string;
   downloadName: string;
@@ -96,7 +102,11 @@ export class JobsService {
     });
     try {
       const { size } = await handle.stat();
-      return { ...file, sizeBytes: size, stream: handle.createReadStream() };
+      return {
+        ...file,
+        sizeBytes: size,
+        stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }),
+      };
     } catch (error) {
       await handle.close();
       throw error;
