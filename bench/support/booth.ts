@@ -14,13 +14,11 @@ export interface Outcome {
 }
 
 /**
- * Posts like DSLR Remote Pro (`Expect: 100-continue`, fixed Content-Length, a fresh connection),
- * writing the photo from the shared buffer rather than a copied body. The clock runs from the
- * request to the last byte of the answer.
+ * A booth upload around a shared photo buffer: the fields and the file part's headers, then the
+ * photo's own bytes, then the closing boundary (so no copy of the photo is made).
  */
-export function post(url: string, photo: Photo): Promise<Outcome> {
-  const boundary = `----------bench${randomUUID().replace(/-/g, '')}`;
-  const fields = { ...dslrFields(), password: INGEST_PASSWORD };
+function multipart(fields: Record<string, string>, photo: Photo) {
+  const boundary = `----------booth${randomUUID().replace(/-/g, '')}`;
   const head = Buffer.from(
     Object.entries(fields)
       .map(
@@ -32,7 +30,19 @@ export function post(url: string, photo: Photo): Promise<Outcome> {
       `filename="${photo.fileName}"\r\nContent-Type: ${photo.mimeType}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const length = head.length + photo.bytes.length + tail.length;
+  return { boundary, head, tail, length: head.length + photo.bytes.length + tail.length };
+}
+
+/**
+ * Posts like DSLR Remote Pro (`Expect: 100-continue`, fixed Content-Length, a fresh connection),
+ * writing the photo from the shared buffer rather than a copied body. The clock runs from the
+ * request to the last byte of the answer.
+ */
+export function post(url: string, photo: Photo): Promise<Outcome> {
+  const { boundary, head, tail, length } = multipart(
+    { ...dslrFields(), password: INGEST_PASSWORD },
+    photo,
+  );
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, {
@@ -105,19 +115,7 @@ export interface ShotOptions {
  * everything the booth saw is in the returned Shot. The answer is hashed as it arrives, not kept.
  */
 export function shoot(url: string, photo: Photo, options: ShotOptions): Promise<Shot> {
-  const boundary = `----------soak${randomUUID().replace(/-/g, '')}`;
-  const head = Buffer.from(
-    Object.entries(options.fields)
-      .map(
-        ([name, value]) =>
-          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-      )
-      .join('') +
-      `--${boundary}\r\nContent-Disposition: form-data; name="fileToUpload"; ` +
-      `filename="${photo.fileName}"\r\nContent-Type: ${photo.mimeType}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const length = head.length + photo.bytes.length + tail.length;
+  const { boundary, head, tail, length } = multipart(options.fields, photo);
   const started = performance.now();
   const shot: Shot = {
     status: 0,
