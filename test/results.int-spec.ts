@@ -125,6 +125,9 @@ describe('public results and their TTL', () => {
 
   it('answers 410 when a kept result has lost its files on disk, never a 500', async () => {
     const { jobId } = await succeed();
+    // Downloaded once first: a result read lately must not be served from memory once its
+    // files are gone (deleted by another instance, a purge or the cleanup).
+    expect((await fetch(`${app.url}/public/results/${jobId}`)).status).toBe(200);
     rmSync(resultFolder(app, 'slot-001', jobId), { recursive: true });
     for (const route of [`/public/results/${jobId}`, `/public/results/${jobId}/preview`]) {
       const response = await app.request('GET', route);

@@ -10,6 +10,7 @@ import { JobStatusDto } from './dto/job-status.dto';
 import type { JobEntity } from './job.entity';
 import { isDownloadable, JobsRepository } from './jobs.repository';
 import { JobRunner } from './job-runner';
+import { RecentResults } from './recent-results';
 import { RunningJobs } from './running-jobs';
 
 // Ids are UUID v4 (122 random bits); anything else cannot be a job, so no query is made.
@@ -31,6 +32,8 @@ export interface OpenResult {
 
 @Injectable()
 export class JobsService {
+  private readonly recent = new RecentResults();
+
   constructor(
     private readonly jobs: JobsRepository,
     private readonly running: RunningJobs,
@@ -62,6 +65,7 @@ export class JobsService {
     if (job.status !== 'completed' || !job.resultPath) {
       throw new DomainError('result_not_found', 'This job has no result', { jobId: job.id });
     }
+    this.recent.forget(job.id);
     await this.store.remove(job.slotId, job.id);
     const now = this.clock.now();
     await this.jobs.markResultDeleted(job.id, now);
@@ -76,13 +80,19 @@ export class JobsService {
    * or deleted — also when its file is gone from disk, so a missing file is never a 500.
    */
   async openResult(id: string, variant: 'payload' | 'preview'): Promise<OpenResult> {
-    const job = JOB_ID.test(id) ? await this.jobs.findResult(id) : null;
+    const now = this.clock.now();
+    const job = JOB_ID.test(id)
+      ? (this.recent.get(id, now.getTime()) ?? (await this.jobs.findResult(id)))
+      : null;
     if (!job || job.status !== 'completed' || !job.resultPath || !job.resultMimeType) {
       throw new DomainError('result_not_found', 'There is no result with this id');
     }
-    const expired = () =>
-      new DomainError('result_expired', 'This result is no longer kept', { jobId: job.id });
-    if (!isDownloadable(job, this.clock.now())) throw expired();
+    const expired = () => {
+      this.recent.forget(job.id);
+      return new DomainError('result_expired', 'This result is no longer kept', { jobId: job.id });
+    };
+    if (!isDownloadable(job, now)) throw expired();
+    this.recent.remember(job, now.getTime());
     const payload = this.store.resolve(job.resultPath);
     const file =
       variant === 'preview'
