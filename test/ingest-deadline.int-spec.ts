@@ -3,7 +3,6 @@ import sharp from 'sharp';
 import type { GeminiBehaviour, HeldBehaviour } from './fakes/fake-gemini';
 import { FakeGemini, GeminiReply } from './fakes/fake-gemini';
 import { insertJob } from './factories';
-import type { BoothResponse } from './support/booth';
 import { jpeg, png } from './support/images';
 import {
   configureGeminiSlot,
@@ -15,6 +14,8 @@ import {
   shoot,
   shootAndHangUp,
   sleep,
+  timedShot,
+  TimedShot,
   updateSettings,
   waitFor,
 } from './support/ingest-harness';
@@ -61,26 +62,12 @@ describe('ingest: deadline, disconnects and cancel', () => {
    * waits for the 10 s deadline once; each test then checks its own request.
    */
   describe(`a provider that outlives the ${SYNC_SECONDS} s deadline`, () => {
-    interface Shot {
-      sentAt: number;
-      answeredAt: number;
-      response: BoothResponse;
-    }
-    let hanging: Promise<Shot>;
-    let late: Promise<Shot>;
+    let hanging: Promise<TimedShot>;
+    let late: Promise<TimedShot>;
     let hangingCall: { arrivedAt?: number; abortedAt?: number } = {};
     let lateCall: { arrivedAt?: number; answeredAt?: number } = {};
 
-    const timed = (slotId: string): Promise<Shot> => {
-      const sentAt = Date.now();
-      const shot = shoot(app, slotId, photo).then((response) => ({
-        sentAt,
-        answeredAt: Date.now(),
-        response,
-      }));
-      shot.catch(() => undefined);
-      return shot;
-    };
+    const timed = (slotId: string): Promise<TimedShot> => timedShot(app, slotId, photo);
 
     beforeAll(async () => {
       await updateSettings(app, token, { sync_response_seconds: SYNC_SECONDS });

@@ -20,6 +20,8 @@ import {
   RawJob,
   RunningClock,
   shoot,
+  timedShot,
+  TimedShot,
   updateSettings,
 } from './support/ingest-harness';
 import { saveSlot, tempFiles } from './support/ingest-setup';
@@ -49,12 +51,6 @@ const SLOW = {
   turbotextCreateSilent: { slot: 'slot-010', prompt: 'create_queue never answers' },
   turbotextPollDrip: { slot: 'slot-011', prompt: 'get_result drips' },
 } as const;
-
-interface Timed {
-  sentAt: number;
-  answeredAt: number;
-  response: BoothResponse;
-}
 
 describe('ingest: providers failing on the wire', () => {
   let gemini: FakeGemini;
@@ -335,26 +331,17 @@ describe('ingest: providers failing on the wire', () => {
    * each test then checks its own shot.
    */
   describe(`slow providers and the ${SYNC_SECONDS} s deadline`, () => {
-    const shots = new Map<string, Promise<Timed>>();
+    const shots = new Map<string, Promise<TimedShot>>();
     let geminiDripLate: TrackedBehaviour;
     let turbotextResultDrip: Transmit;
     let turbotextPollDrip: ReturnType<typeof TurbotextReply.drip>;
 
-    const timed = (slotId: string): Promise<Timed> => {
-      const sentAt = Date.now();
-      const shot = shoot(app, slotId, photo).then((response) => ({
-        sentAt,
-        answeredAt: Date.now(),
-        response,
-      }));
-      shot.catch(() => undefined);
-      return shot;
-    };
+    const timed = (slotId: string): Promise<TimedShot> => timedShot(app, slotId, photo);
 
     /** Answered `timeout` at the deadline, not before it and not much after it. */
     async function expectTimedOut(
       slotId: string,
-    ): Promise<Timed & { row: RawJob & { provider_job_reference: string | null } }> {
+    ): Promise<TimedShot & { row: RawJob & { provider_job_reference: string | null } }> {
       const shot = await shots.get(slotId)!;
       const row = await expectFailedJob(shot.response, {
         http: 504,
@@ -368,7 +355,7 @@ describe('ingest: providers failing on the wire', () => {
     }
 
     /** The provider connection was dropped by the server at the deadline, not left open. */
-    function expectHungUp(sent: Transmission | undefined, shot: Timed): void {
+    function expectHungUp(sent: Transmission | undefined, shot: TimedShot): void {
       expect(sent).toBeDefined();
       expect(sent!.finished).toBe(false);
       expect(sent!.closedEarlyAt).toBeDefined();

@@ -74,6 +74,25 @@ export function shoot(app: TestApp, slotId: string, photo: Buffer): Promise<Boot
   });
 }
 
+/** A shot with the times it was sent and answered, for checking deadlines. */
+export interface TimedShot {
+  sentAt: number;
+  answeredAt: number;
+  response: BoothResponse;
+}
+
+/** Starts a shot now; a rejection is left for whoever awaits it, never unhandled. */
+export function timedShot(app: TestApp, slotId: string, photo: Buffer): Promise<TimedShot> {
+  const sentAt = Date.now();
+  const shot = shoot(app, slotId, photo).then((response) => ({
+    sentAt,
+    answeredAt: Date.now(),
+    response,
+  }));
+  shot.catch(() => undefined);
+  return shot;
+}
+
 /**
  * Sends a whole shot without waiting for the answer and returns a way to hang up, as a booth
  * that gives up (or crashes) while the server is still working.
