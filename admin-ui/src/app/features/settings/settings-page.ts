@@ -14,6 +14,7 @@ import { formatDateTime, PROVIDER_NAMES } from '../../core/ui/format';
 import { ToastService } from '../../core/ui/toast.service';
 import type { HasUnsavedChanges } from '../../core/ui/unsaved-changes.guard';
 import { AsyncState } from '../../shared/async-state';
+import { FormActions } from '../../shared/form-actions';
 
 interface NumberSetting {
   key: string;
@@ -96,7 +97,7 @@ interface Draft {
 /** Global settings: ingest password, T_sync_response, limits, provider keys, cache purge. */
 @Component({
   selector: 'pc-settings-page',
-  imports: [AsyncState],
+  imports: [AsyncState, FormActions],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <header class="page-head">
@@ -241,19 +242,12 @@ interface Draft {
           </div>
         }
 
-        @if (saveError(); as message) {
-          <div class="alert alert-error" role="alert">{{ message }}</div>
-        }
-        <div class="actions">
-          @if (dirty()) {
-            <button type="button" class="btn btn-ghost" (click)="discard()">
-              Отменить изменения
-            </button>
-          }
-          <button type="submit" class="btn btn-primary" [disabled]="saving()">
-            {{ saving() ? 'Сохранение…' : 'Сохранить' }}
-          </button>
-        </div>
+        <pc-form-actions
+          [error]="saveError()"
+          [dirty]="dirty()"
+          [saving]="saving()"
+          (discard)="discard()"
+        />
       </form>
 
       <section class="card" aria-labelledby="cache-title">

@@ -18,6 +18,7 @@ import { formatDateTime, TEMPLATE_KIND_LABELS } from '../../core/ui/format';
 import { ToastService } from '../../core/ui/toast.service';
 import type { HasUnsavedChanges } from '../../core/ui/unsaved-changes.guard';
 import { AsyncState } from '../../shared/async-state';
+import { FormActions } from '../../shared/form-actions';
 import { GallerySharePanel } from './gallery-share-panel';
 import { RecentResults } from './recent-results';
 import {
@@ -47,6 +48,7 @@ interface Draft {
   imports: [
     RouterLink,
     AsyncState,
+    FormActions,
     SchemaFormFields,
     TemplatePicker,
     TestRunPanel,
@@ -206,19 +208,12 @@ interface Draft {
           @for (warning of warnings(); track warning) {
             <div class="alert alert-info" role="status">{{ warning }}</div>
           }
-          @if (saveError(); as message) {
-            <div class="alert alert-error" role="alert">{{ message }}</div>
-          }
-          <div class="actions">
-            @if (dirty()) {
-              <button type="button" class="btn btn-ghost" (click)="discard()">
-                Отменить изменения
-              </button>
-            }
-            <button type="submit" class="btn btn-primary" [disabled]="saving()">
-              {{ saving() ? 'Сохранение…' : 'Сохранить' }}
-            </button>
-          </div>
+          <pc-form-actions
+            [error]="saveError()"
+            [dirty]="dirty()"
+            [saving]="saving()"
+            (discard)="discard()"
+          />
         </form>
       </section>
 
