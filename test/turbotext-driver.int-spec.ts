@@ -420,8 +420,9 @@ describe('TurbotextDriver against a Turbotext-speaking server', () => {
     expect(Date.now() - deadlineAt.getTime()).toBeLessThan(300);
     const sentBefore = sent.length;
     expect(sentBefore).toBeGreaterThan(3);
-    // Checked and sent in one tick, so a send stamped on the deadline's millisecond is a clock edge.
-    for (const at of sent) expect(at).toBeLessThanOrEqual(deadlineAt.getTime());
+    // The driver keeps a 25 ms margin before the deadline, so a preempted tick between its check
+    // and the send still lands before it.
+    for (const at of sent) expect(at).toBeLessThan(deadlineAt.getTime());
     await sleep(POLL_MS * 10);
     expect(sent).toHaveLength(sentBefore);
   });

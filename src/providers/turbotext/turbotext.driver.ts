@@ -43,6 +43,11 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
  * throw it away and queue a second one on retry.
  */
 const MAX_TRANSIENT_FAILURES = 3;
+/**
+ * A poll needs a round trip; one sent with less time left than this cannot be answered before the
+ * deadline, so the loop waits out the deadline instead of spending a request on it.
+ */
+const LAST_POLL_MARGIN_MS = 25;
 /** setTimeout fires at once for longer delays; no deadline is anywhere near this. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -148,7 +153,8 @@ export class TurbotextDriver implements ProviderDriver {
 
   /**
    * Polls about every interval until the queue is done, the caller aborts, or the deadline comes: a
-   * poll is never sent at or after `deadlineAt`, and an abort stops the loop at once.
+   * poll is never sent within LAST_POLL_MARGIN_MS of `deadlineAt`, and an abort stops the loop at
+   * once.
    */
   private async poll(
     endpoint: string,
@@ -160,7 +166,8 @@ export class TurbotextDriver implements ProviderDriver {
     let failures = 0;
     for (;;) {
       await pause(Math.min(this.pollIntervalMs, deadline.remainingMs()), deadline.signal);
-      if (deadline.signal.aborted || deadline.remainingMs() <= 0) {
+      if (deadline.signal.aborted || deadline.remainingMs() < LAST_POLL_MARGIN_MS) {
+        await pause(deadline.remainingMs(), deadline.signal);
         throw deadline.failure(`while queue ${queueid} was pending`, progress);
       }
       progress.polls += 1;
@@ -343,7 +350,8 @@ class Deadline {
    * and knows which one it was.
    */
   failure(when: string, progress: Progress, cause?: unknown): ProviderError {
-    const byDeadline = !this.outer.aborted && (this.reached || this.remainingMs() <= 0);
+    // Every path here ends on the caller's abort or on the deadline, so a live caller means the latter.
+    const byDeadline = this.reached || !this.outer.aborted;
     const why = byDeadline
       ? 'Turbotext did not finish before the deadline'
       : 'The Turbotext call was aborted';
