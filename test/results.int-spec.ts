@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readlinkSync, rmSync, truncateSync } from 'node:fs';
 import { get } from 'node:http';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { FakeGemini, GeminiReply } from './fakes/fake-gemini';
 import { jpeg, png } from './support/images';
@@ -11,6 +12,7 @@ import {
   resultFolder,
   shoot,
   updateSettings,
+  waitFor,
 } from './support/ingest-harness';
 import { TestApp } from './support/test-app';
 
@@ -137,6 +139,154 @@ describe('public results and their TTL', () => {
         body: expect.objectContaining({ failure_reason: 'result_expired', job_id: jobId }),
       });
     }
+  });
+
+  describe('a result of many read chunks', () => {
+    let big: Buffer;
+    /** Larger than what the loopback's socket buffers absorb: writes wait for the guest. */
+    let huge: Buffer;
+
+    /** Noise does not compress: JPEGs of a few MB from a few pixels. */
+    function noise(width: number, height: number): Promise<Buffer> {
+      return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
+        .toBuffer();
+    }
+
+    beforeAll(async () => {
+      big = await noise(900, 700);
+      expect(big.length).toBeGreaterThan(1024 * 1024);
+      expect(big.length % (256 * 1024)).not.toBe(0);
+      huge = await noise(3000, 2000);
+      expect(huge.length).toBeGreaterThan(10 * 1024 * 1024);
+    });
+
+    beforeEach(() => {
+      gemini.reset().respondWith(GeminiReply.image(big, 'image/jpeg'));
+    });
+
+    /** Descriptors of this process open on `file`: the app runs in it. */
+    function openDescriptors(file: string): number {
+      let count = 0;
+      for (const fd of readdirSync('/proc/self/fd')) {
+        try {
+          if (readlinkSync(`/proc/self/fd/${fd}`) === file) count++;
+        } catch {
+          // closed while listed
+        }
+      }
+      return count;
+    }
+
+    /** The server closes a file just after its last bytes reach the socket. */
+    async function closedFile(jobId: string): Promise<void> {
+      const file = path.join(resultFolder(app, 'slot-001', jobId), 'payload.jpg');
+      await waitFor(
+        async () => (openDescriptors(file) === 0 ? true : undefined),
+        `the server to close ${file}`,
+      );
+    }
+
+    it('serves it byte for byte, to many guests at once, and closes the file', async () => {
+      const { jobId, bytes } = await succeed();
+      expect(bytes.equals(big)).toBe(true);
+
+      const downloads = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const response = await fetch(`${app.url}/public/results/${jobId}`);
+          return {
+            status: response.status,
+            length: response.headers.get('content-length'),
+            body: Buffer.from(await response.arrayBuffer()),
+          };
+        }),
+      );
+      for (const download of downloads) {
+        expect(download.status).toBe(200);
+        expect(download.length).toBe(String(big.length));
+        expect(download.body.equals(big)).toBe(true);
+      }
+      await closedFile(jobId);
+    });
+
+    it('answers HEAD with the headers of the file and no body', async () => {
+      const { jobId } = await succeed();
+      const response = await fetch(`${app.url}/public/results/${jobId}`, { method: 'HEAD' });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-length')).toBe(String(big.length));
+      expect(response.headers.get('content-type')).toBe('image/jpeg');
+      expect((await response.arrayBuffer()).byteLength).toBe(0);
+      await closedFile(jobId);
+    });
+
+    it('closes the file when a guest leaves mid-download, and serves the next one whole', async () => {
+      gemini.reset().respondWith(GeminiReply.image(huge, 'image/jpeg'));
+      const { jobId } = await succeed();
+      const { host } = new URL(app.url);
+      const [hostname, port] = host.split(':');
+      // The guest reads one chunk, then stops reading (the server's writes back up) and leaves.
+      await new Promise<void>((resolve, reject) => {
+        const request = get(
+          { host: hostname, port: Number(port), path: `/public/results/${jobId}` },
+          (response) => {
+            response.once('data', () => {
+              response.pause();
+              setTimeout(() => {
+                request.destroy();
+                resolve();
+              }, 200);
+            });
+          },
+        );
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+      });
+      await closedFile(jobId);
+
+      const next = await fetch(`${app.url}/public/results/${jobId}`);
+      expect(next.status).toBe(200);
+      expect(Buffer.from(await next.arrayBuffer()).equals(huge)).toBe(true);
+    });
+
+    it('cuts the download short, never passing it off as whole, when the file shrinks', async () => {
+      gemini.reset().respondWith(GeminiReply.image(huge, 'image/jpeg'));
+      const { jobId } = await succeed();
+      const file = path.join(resultFolder(app, 'slot-001', jobId), 'payload.jpg');
+      const response = await fetch(`${app.url}/public/results/${jobId}`);
+      expect(response.headers.get('content-length')).toBe(String(huge.length));
+      const reader = response.body!.getReader();
+      await reader.read();
+      truncateSync(file, 1024 * 1024);
+      const cutAt = Date.now();
+      let received = 0;
+      const ended = (async () => {
+        for (let next = await reader.read(); !next.done; next = await reader.read()) {
+          received += next.value.length;
+        }
+      })();
+
+      await expect(ended).rejects.toThrow();
+      expect(received).toBeLessThan(huge.length);
+      // At once, not when an idle connection times out (5 s): the guest's browser says so.
+      expect(Date.now() - cutAt).toBeLessThan(3_000);
+      await closedFile(jobId);
+    });
+
+    it('finishes a download already under way when the result is deleted meanwhile', async () => {
+      const { jobId } = await succeed();
+      const response = await fetch(`${app.url}/public/results/${jobId}`);
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      rmSync(resultFolder(app, 'slot-001', jobId), { recursive: true });
+      const chunks = [Buffer.from(first.value!)];
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        chunks.push(Buffer.from(next.value));
+      }
+      expect(Buffer.concat(chunks).equals(big)).toBe(true);
+      expect((await app.request('GET', `/public/results/${jobId}`)).status).toBe(410);
+    });
   });
 
   it('follows the result_ttl_hours setting', async () => {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { AuditRepository } from '../audit/audit.repository';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
+import { openForSending, OpenFile } from '../media/file-sender';
 import { ResultStore } from '../media/result-store';
 import { JobStatusDto } from './dto/job-status.dto';
 import type { JobEntity } from './job.entity';
@@ -16,18 +15,9 @@ import { RunningJobs } from './running-jobs';
 // Ids are UUID v4 (122 random bits); anything else cannot be a job, so no query is made.
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-/**
- * Results are 1–10 MB: reading them in 512 KiB slices instead of the default 64 KiB takes a
- * fifth of the trips through the thread pool per download, which photo work keeps busy.
- */
-const READ_CHUNK_BYTES = 512 * 1024;
-
-export interface OpenResult {
+export interface OpenResult extends OpenFile {
   mimeType: string;
   downloadName: string;
-  sizeBytes: number;
-  /** Closes its file when it ends or is destroyed. */
-  stream: Readable;
 }
 
 @Injectable()
@@ -106,21 +96,10 @@ export class JobsService {
             mimeType: job.resultMimeType,
             downloadName: `photochanger-${job.id}${path.extname(payload)}`,
           };
-    // One open and an fstat of the same descriptor: a file removed meanwhile cannot be half read.
-    const handle = await open(file.absolutePath, 'r').catch(() => {
-      throw expired();
-    });
-    try {
-      const { size } = await handle.stat();
-      return {
-        ...file,
-        sizeBytes: size,
-        stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }),
-      };
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    // Opened before answering: a file removed meanwhile cannot be half read.
+    const opened = await openForSending(file.absolutePath);
+    if (!opened) throw expired();
+    return { ...opened, mimeType: file.mimeType, downloadName: file.downloadName };
   }
 
   private async find(id: string): Promise<JobEntity> {

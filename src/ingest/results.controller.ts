@@ -7,8 +7,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { Public } from '../common/public.decorator';
+import { sendFile } from '../media/file-sender';
 import { JobsService, OpenResult } from './jobs.service';
 
 @ApiTags('public')
@@ -49,6 +49,5 @@ async function send(
     'Cache-Control': 'private, max-age=300',
     'X-Content-Type-Options': 'nosniff',
   });
-  // A guest closing the page mid-download is not an error; pipeline closes the file either way.
-  await pipeline(file.stream, response).catch(() => undefined);
+  await sendFile(response, file);
 }

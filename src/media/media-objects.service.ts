@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.tokens';
 import type { ImageMime } from '../providers/provider-driver';
 import { writeFileAtomic } from './atomic-file';
+import { openForSending, OpenFile } from './file-sender';
 import { SettingsService } from '../settings/settings.service';
 import { extensionFor, sniffImageType } from './image-format';
 import { ImageProcessor } from './image-processor';
@@ -31,10 +32,8 @@ export interface MediaOwner {
   slotId?: string | null;
 }
 
-export interface MediaFile {
-  absolutePath: string;
+export interface MediaFile extends OpenFile {
   mimeType: string;
-  sizeBytes: number;
 }
 
 /**
@@ -120,12 +119,9 @@ export class MediaObjectsService {
     if (row.cleanedAt || row.expiresAt.getTime() <= this.clock.now().getTime()) {
       throw new DomainError('media_expired', 'This link has expired');
     }
-    const absolutePath = this.store.resolve(row.path);
-    try {
-      return { absolutePath, mimeType: row.mimeType, sizeBytes: (await stat(absolutePath)).size };
-    } catch {
-      throw new DomainError('media_expired', 'This link has expired');
-    }
+    const opened = await openForSending(this.store.resolve(row.path));
+    if (!opened) throw new DomainError('media_expired', 'This link has expired');
+    return { ...opened, mimeType: row.mimeType };
   }
 
   /** Ends every link of a finished job at once, instead of at its expiry. */

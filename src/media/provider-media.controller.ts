@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { createReadStream } from 'node:fs';
 import { Public } from '../common/public.decorator';
+import { sendFile } from './file-sender';
 import { MediaObjectsService } from './media-objects.service';
 
 @ApiTags('public')
@@ -23,6 +23,6 @@ export class ProviderMediaController {
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
-    createReadStream(file.absolutePath).pipe(response);
+    await sendFile(response, file);
   }
 }
