@@ -182,7 +182,7 @@ describe('public results and their TTL', () => {
     async function closedFile(jobId: string): Promise<void> {
       const file = path.join(resultFolder(app, 'slot-001', jobId), 'payload.jpg');
       await waitFor(
-        async () => (openDescriptors(file) === 0 ? true : undefined),
+        () => Promise.resolve(openDescriptors(file) === 0 ? true : undefined),
         `the server to close ${file}`,
       );
     }
@@ -280,7 +280,7 @@ describe('public results and their TTL', () => {
       const reader = response.body!.getReader();
       const first = await reader.read();
       rmSync(resultFolder(app, 'slot-001', jobId), { recursive: true });
-      const chunks = [Buffer.from(first.value!)];
+      const chunks = [Buffer.from(first.value ?? [])];
       for (let next = await reader.read(); !next.done; next = await reader.read()) {
         chunks.push(Buffer.from(next.value));
       }
