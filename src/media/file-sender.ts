@@ -72,7 +72,10 @@ export async function sendFile(response: ServerResponse, file: OpenFile): Promis
     let position = 0;
     while (position < file.sizeBytes && !response.destroyed) {
       // A chunk is reused only once the socket has taken it: the write's callback says so.
-      if (inFlight.length >= CHUNKS_IN_FLIGHT && !(await inFlight.shift())) return;
+      if (inFlight.length >= CHUNKS_IN_FLIGHT && !(await inFlight.shift())) {
+        response.destroy();
+        return;
+      }
       const chunk = takeChunk();
       let bytesRead: number;
       try {
