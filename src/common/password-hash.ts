@@ -4,17 +4,27 @@ import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto
 const PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
+/**
+ * Derivations run one at a time: each takes 128 MiB and a thread of the libuv pool the photos
+ * need, so a burst of sign-ins or of booths on a fresh server must not take 4 × 128 MiB at once.
+ */
+let lastDerivation: Promise<unknown> = Promise.resolve();
+
 function derive(
   password: string,
   salt: Buffer,
   params: { N: number; r: number; p: number },
 ): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 256 * 1024 * 1024 };
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) =>
-      error ? reject(error) : resolve(key),
-    ),
-  );
+  const run = () =>
+    new Promise<Buffer>((resolve, reject) =>
+      scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) =>
+        error ? reject(error) : resolve(key),
+      ),
+    );
+  const derivation = lastDerivation.then(run, run);
+  lastDerivation = derivation.catch(() => undefined);
+  return derivation;
 }
 
 /** A salted slow hash: `scrypt$N$r$p$salt$hash` (base64url). */

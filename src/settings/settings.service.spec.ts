@@ -69,6 +69,22 @@ describe('SettingsService.verifyIngestPassword', () => {
     expect(hasher.verifications).toBe(3);
   });
 
+  it('shares one slow hash among shots arriving together with the same password', async () => {
+    const { service, hasher, setPassword } = setup();
+    await setPassword('booth-password');
+    const right = Array.from({ length: 50 }, () => service.verifyIngestPassword('booth-password'));
+    const wrong = Array.from({ length: 20 }, () => service.verifyIngestPassword('booth-passwore'));
+    const other = service.verifyIngestPassword('guess');
+
+    expect(await Promise.all(right)).toEqual(Array(50).fill('ok'));
+    expect(await Promise.all(wrong)).toEqual(Array(20).fill('wrong'));
+    await expect(other).resolves.toBe('wrong');
+    expect(hasher.verifications).toBe(3);
+    // Once settled, a wrong password is checked again (it is not remembered).
+    await expect(service.verifyIngestPassword('booth-passwore')).resolves.toBe('wrong');
+    expect(hasher.verifications).toBe(4);
+  });
+
   it('forgets the verified password once the stored hash changes', async () => {
     const { service, hasher, setPassword } = setup();
     await setPassword('booth-password');

@@ -44,6 +44,8 @@ type AuditValues = Record<string, unknown>;
 export class SettingsService {
   /** The last ingest password that passed the slow check, as an HMAC bound to the hash it matched. */
   private verifiedIngestPassword: { hash: string; digest: Buffer } | undefined;
+  /** Slow hashes under way, by the HMAC of the stored hash and the password tried. */
+  private readonly ingestVerifications = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly repository: SettingsRepository,
@@ -101,7 +103,16 @@ export class SettingsService {
     if (remembered?.hash === stored.hash && timingSafeEqual(remembered.digest, digest)) {
       return 'ok';
     }
-    if (!(await this.hasher.verify(password, stored.hash))) return 'wrong';
+    // Shots arriving together with the same password (a fresh server, a new password) share one
+    // slow hash instead of queueing one each.
+    const key = digest.toString('base64');
+    let verification = this.ingestVerifications.get(key);
+    if (!verification) {
+      verification = this.hasher.verify(password, stored.hash);
+      this.ingestVerifications.set(key, verification);
+      void verification.finally(() => this.ingestVerifications.delete(key)).catch(() => undefined);
+    }
+    if (!(await verification)) return 'wrong';
     this.logger.redactValue(password);
     this.verifiedIngestPassword = { hash: stored.hash, digest };
     return 'ok';
