@@ -9,10 +9,9 @@ import { gif, jpeg, png } from './support/images';
 import {
   configureGeminiSlot,
   configureIngest,
-  hasResultFiles,
+  expectFailedJob,
   INGEST_PASSWORD,
   jobRow,
-  RawJob,
   RunningClock,
   shoot,
   updateSettings,
@@ -26,32 +25,6 @@ const PLAIN = 'slot-001';
 const WITH_FALLBACK = 'slot-002';
 const PRIMARY_MODEL = 'gemini-primary-under-test';
 const FALLBACK_MODEL = 'gemini-fallback-under-test';
-
-/** The booth's error answer, then the job row it names, checked as final and without a result. */
-async function expectFailedJob(
-  app: TestApp,
-  response: BoothResponse,
-  expected: { http: number; reason: string; status: string },
-): Promise<RawJob> {
-  expect({ status: response.status, body: response.json }).toEqual({
-    status: expected.http,
-    body: {
-      status: 'error',
-      failure_reason: expected.reason,
-      message: expect.any(String),
-      job_id: expect.any(String),
-    },
-  });
-  const row = await jobRow(app, response.json.job_id);
-  expect(row).toMatchObject({ status: expected.status, failure_reason: expected.reason });
-  expect(row.finished_at).toBeInstanceOf(Date);
-  expect(row.duration_ms).toBe(row.finished_at!.getTime() - row.started_at.getTime());
-  expect(row.duration_ms).toBeGreaterThanOrEqual(0);
-  expect(row.finished_at!.getTime()).toBeLessThanOrEqual(row.deadline_at.getTime());
-  expect(row).toMatchObject({ result_path: null, result_expires_at: null });
-  expect(hasResultFiles(app, row.slot_id, row.id)).toBe(false);
-  return row;
-}
 
 describe('ingest: provider faults', () => {
   let gemini: FakeGemini;

@@ -135,6 +135,7 @@ export interface RawJob {
   provider_duration_ms: number | null;
   provider_finish_reason: string | null;
   provider_message: string | null;
+  provider_job_reference: string | null;
   result_path: string | null;
   result_mime_type: string | null;
   result_size_bytes: string | null;
@@ -153,6 +154,44 @@ export async function jobRow(app: TestApp, id: string): Promise<RawJob> {
     [id],
   );
   if (!row) throw new Error(`no job ${id}`);
+  return row;
+}
+
+/**
+ * The booth's error answer, then the job it names: final with that outcome, its duration
+ * consistent, finished by its deadline (plus `graceMs` for faults that end at it), no result kept,
+ * and the job API saying the same.
+ */
+export async function expectFailedJob(
+  app: TestApp,
+  response: BoothResponse,
+  expected: { http: number; reason: string; status: string; graceMs?: number },
+): Promise<RawJob> {
+  expect({ status: response.status, body: response.json }).toEqual({
+    status: expected.http,
+    body: {
+      status: 'error',
+      failure_reason: expected.reason,
+      message: expect.any(String),
+      job_id: expect.any(String),
+    },
+  });
+  const row = await jobRow(app, response.json.job_id);
+  expect(row).toMatchObject({
+    status: expected.status,
+    failure_reason: expected.reason,
+    result_path: null,
+    result_expires_at: null,
+  });
+  expect(row.finished_at).toBeInstanceOf(Date);
+  expect(row.duration_ms).toBe(row.finished_at!.getTime() - row.started_at.getTime());
+  expect(row.duration_ms).toBeGreaterThanOrEqual(0);
+  expect(row.finished_at!.getTime()).toBeLessThanOrEqual(
+    row.deadline_at.getTime() + (expected.graceMs ?? 0),
+  );
+  expect(hasResultFiles(app, row.slot_id, row.id)).toBe(false);
+  const status = await app.request('GET', `/api/jobs/${row.id}`);
+  expect(status.body).toMatchObject({ status: expected.status, result_url: null });
   return row;
 }
 
