@@ -1,6 +1,6 @@
 /** The booth's side: uploads as DSLR Remote Pro sends them. */
 import { createHash, randomUUID } from 'node:crypto';
-import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { ClientRequest, IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { dslrFields } from '../../test/support/booth';
 import type { Photo } from './photos';
@@ -33,6 +33,19 @@ function multipart(fields: Record<string, string>, photo: Photo) {
   return { boundary, head, tail, length: head.length + photo.bytes.length + tail.length };
 }
 
+/** A booth's POST as DSLR Remote Pro sends it: the body follows the server's 100 Continue. */
+function openUpload(url: string, boundary: string, length: number): ClientRequest {
+  return httpRequest(url, {
+    method: 'POST',
+    agent: false,
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(length),
+      expect: '100-continue',
+    },
+  });
+}
+
 /**
  * Posts like DSLR Remote Pro (`Expect: 100-continue`, fixed Content-Length, a fresh connection),
  * writing the photo from the shared buffer rather than a copied body. The clock runs from the
@@ -45,15 +58,7 @@ export function post(url: string, photo: Photo): Promise<Outcome> {
   );
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(length),
-        expect: '100-continue',
-      },
-    });
+    const request = openUpload(url, boundary, length);
     request.on('continue', () => {
       request.write(head);
       request.write(photo.bytes);
@@ -137,15 +142,7 @@ export function shoot(url: string, photo: Photo, options: ShotOptions): Promise<
       shot.ms = performance.now() - started;
       resolve(shot);
     };
-    const request = httpRequest(url, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(length),
-        expect: '100-continue',
-      },
-    });
+    const request = openUpload(url, boundary, length);
     const hangUp = (why: 'upload' | 'wait') => {
       if (settled || shot.headers) return;
       shot.dropped = why;
